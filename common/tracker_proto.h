@@ -15,7 +15,8 @@
 
 #define TRACKER_HASH_LEN 20
 #define TRACKER_NUMWANT_DEFAULT 50
-#define TRACKER_SCRAPE_MAX 64     /* info_hashes accepted in one scrape */
+#define TRACKER_NUMWANT_MAX 2000  /* parsers clamp numwant to this */
+#define TRACKER_SCRAPE_MAX 74     /* info_hashes in one scrape: all a UDP packet holds */
 #define TRACKER_QUERY_MAX 4096    /* longest query string we parse */
 
 enum tracker_event {
@@ -81,6 +82,18 @@ struct scrape_entry {
 struct tracker_error {
 	char msg[128];
 };
+/* printf into err->msg (cut to fit); err may be NULL. */
+void tracker_error_set(struct tracker_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Compact peer entries (BEP 23/7, also UDP): 4+2 bytes for AF_INET, 16+2 for
+ * AF_INET6. The encoder appends at most max entries of peers of `family`
+ * and returns how many; the decoder reads len / entry size entries (the
+ * caller checks len is a multiple), skips port 0 and stores at most room. */
+size_t tracker_compact_peers_encode(struct sta_buf *out, const struct tracker_peer *peers,
+                                    size_t n, int family, size_t max);
+size_t tracker_compact_peers_decode(const uint8_t *p, size_t len, int family,
+                                    struct tracker_peer *out, size_t room);
 
 /* ---- HTTP, server side ---- */
 
