@@ -39,7 +39,7 @@ struct announce_req {
 	bool no_peer_id;        /* HTTP non-compact: omit "peer id" */
 	uint32_t numwant;       /* TRACKER_NUMWANT_DEFAULT when absent; the server caps it */
 	bool has_key;
-	uint32_t key;           /* HTTP: hex or decimal as sent, folded to 32 bits */
+	uint32_t key;           /* HTTP: up to 8 hex digits as a number, else hashed to 32 bits */
 	/* Address the client claims (HTTP "ip=", UDP IPv4 field); the server
 	 * decides whether to trust it. ip_family is 0 when absent. */
 	int ip_family;          /* 0, AF_INET or AF_INET6 */
@@ -100,7 +100,9 @@ size_t tracker_compact_peers_decode(const uint8_t *p, size_t len, int family,
 /* Parses the query string of "GET /announce?QUERY" (without the '?').
  * Requires info_hash (exactly 20 bytes after percent-decoding), peer_id
  * (exactly 20) and port (1-65535); uploaded/downloaded/left default to 0
- * when absent, must be decimal when present. Unknown keys are ignored.
+ * when absent, must be decimal when present. Unknown keys are ignored, and
+ * so is an "ip" that is not an address literal. A repeated key: the last one
+ * wins, except a second info_hash is an error.
  * Returns false and fills err on any violation, including a query longer
  * than TRACKER_QUERY_MAX or a malformed percent escape. */
 bool tracker_parse_announce_query(const char *query, size_t len, struct announce_req *req,
@@ -123,7 +125,8 @@ void tracker_build_failure(struct sta_buf *out, const char *reason);
 /* ---- HTTP, client side ---- */
 
 /* Appends "info_hash=..&peer_id=..&port=..&uploaded=..&downloaded=..&left=..
- * &compact=1[&event=..][&numwant=..][&key=..]" with percent-encoding. */
+ * &compact=1[&event=..]&numwant=..[&key=8 hex digits][&ip=..]" with
+ * percent-encoding. */
 void tracker_build_announce_query(struct sta_buf *out, const struct announce_req *req);
 
 /* A parsed reply; peers points into a heap array owned by the struct. */
@@ -139,7 +142,11 @@ struct announce_reply {
 	struct tracker_peer *peers;
 };
 /* Parses a bencoded announce reply: compact and dict peers, peers6, failure.
- * At most max_peers peers are kept. Free with tracker_announce_reply_free. */
+ * A "failure reason" reply parses (returns true) with failed set and the
+ * rest ignored. Absent integers stay 0. Compact strings that are not whole
+ * entries are errors; dict peers without a usable ip/port are skipped.
+ * At most max_peers peers are kept. Free with tracker_announce_reply_free
+ * (also safe after a false return). */
 bool tracker_parse_announce_reply(const uint8_t *data, size_t len, size_t max_peers,
                                   struct announce_reply *reply, struct tracker_error *err);
 void tracker_announce_reply_free(struct announce_reply *reply);

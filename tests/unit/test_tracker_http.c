@@ -278,6 +278,351 @@ static void test_scrape_query(void **state)
 	assert_string_equal(err.msg, "too many info_hash: limit 74");
 }
 
+static void assert_buf_is(const struct sta_buf *b, const void *want, size_t len)
+{
+	if (b->len != len || memcmp(b->data, want, len) != 0)
+		fail_msg("got %.*s\nwant %.*s", (int)b->len, (const char *)b->data, (int)len,
+		         (const char *)want);
+}
+#define ASSERT_BUF(b, lit) assert_buf_is((b), (lit), sizeof(lit) - 1)
+
+static const struct tracker_peer PEERS[3] = {
+	{ .family = AF_INET, .addr = { 10, 0, 0, 1 }, .port = 6881, .has_peer_id = true,
+	  .peer_id = "-TR3000-abcdefghijkl" },
+	{ .family = AF_INET6, .addr = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 }, .port = 0x3a3a },
+	{ .family = AF_INET, .addr = { 192, 168, 1, 2 }, .port = 80 },
+};
+
+static void test_build_announce_reply(void **state)
+{
+	struct sta_buf b = STA_BUF_INIT;
+	struct announce_resp resp = {
+		.interval = 1800, .complete = 2, .incomplete = 1, .downloaded = 9,
+		.n_peers = 3, .peers = PEERS,
+	};
+
+	tracker_build_announce_reply(&b, &resp, true, false);
+	ASSERT_BUF(&b, "d8:completei2e10:downloadedi9e10:incompletei1e8:intervali1800e"
+	               "5:peers12:\x0a\x00\x00\x01\x1a\xe1\xc0\xa8\x01\x02\x00\x50"
+	               "6:peers618:\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01::e");
+
+	buf_clear(&b);
+	resp.min_interval = 900;
+	resp.warning = "slow down";
+	resp.n_peers = 1;
+	tracker_build_announce_reply(&b, &resp, true, false);
+	ASSERT_BUF(&b, "d8:completei2e10:downloadedi9e10:incompletei1e8:intervali1800e"
+	               "12:min intervali900e5:peers6:\x0a\x00\x00\x01\x1a\xe1"
+	               "15:warning message9:slow downe");
+
+	/* No peers at all: an empty compact string, no peers6. */
+	buf_clear(&b);
+	resp.n_peers = 0;
+	resp.warning = NULL;
+	tracker_build_announce_reply(&b, &resp, true, false);
+	ASSERT_BUF(&b, "d8:completei2e10:downloadedi9e10:incompletei1e8:intervali1800e"
+	               "12:min intervali900e5:peers0:e");
+
+	buf_clear(&b);
+	resp.min_interval = 0;
+	resp.n_peers = 3;
+	tracker_build_announce_reply(&b, &resp, false, false);
+	ASSERT_BUF(&b, "d8:completei2e10:downloadedi9e10:incompletei1e8:intervali1800e"
+	               "5:peersl"
+	               "d2:ip8:10.0.0.17:peer id20:-TR3000-abcdefghijkl4:porti6881ee"
+	               "d2:ip11:2001:db8::14:porti14906ee"
+	               "d2:ip11:192.168.1.24:porti80ee"
+	               "ee");
+
+	buf_clear(&b);
+	resp.n_peers = 1;
+	tracker_build_announce_reply(&b, &resp, false, true);
+	ASSERT_BUF(&b, "d8:completei2e10:downloadedi9e10:incompletei1e8:intervali1800e"
+	               "5:peersld2:ip8:10.0.0.14:porti6881eeee");
+	buf_free(&b);
+}
+
+static void test_build_scrape_and_failure(void **state)
+{
+	struct sta_buf b = STA_BUF_INIT;
+	struct scrape_entry e[3] = {
+		{ .info_hash = "BBBBBBBBBBBBBBBBBBBB", .complete = 1, .downloaded = 2, .incomplete = 3 },
+		{ .info_hash = "AAAAAAAAAAAAAAAAAAAA", .complete = 4, .downloaded = 5, .incomplete = 6 },
+		{ .info_hash = "BBBBBBBBBBBBBBBBBBBB", .complete = 1, .downloaded = 2, .incomplete = 3 },
+	};
+
+	/* Sorted by hash, duplicates once. */
+	tracker_build_scrape_reply(&b, e, 3);
+	ASSERT_BUF(&b, "d5:filesd"
+	               "20:AAAAAAAAAAAAAAAAAAAAd8:completei4e10:downloadedi5e10:incompletei6ee"
+	               "20:BBBBBBBBBBBBBBBBBBBBd8:completei1e10:downloadedi2e10:incompletei3ee"
+	               "ee");
+	buf_clear(&b);
+	tracker_build_scrape_reply(&b, e, 0);
+	ASSERT_BUF(&b, "d5:filesdee");
+
+	buf_clear(&b);
+	tracker_build_failure(&b, "invalid info_hash: 19 bytes, need 20");
+	ASSERT_BUF(&b, "d14:failure reason36:invalid info_hash: 19 bytes, need 20e");
+	buf_free(&b);
+}
+
+static void test_build_query_round_trip(void **state)
+{
+	struct sta_buf b = STA_BUF_INIT;
+	struct announce_req req = {
+		.port = 6881, .uploaded = 1, .downloaded = 18446744073709551615ULL, .left = 0,
+		.event = TRACKER_EVENT_STARTED, .compact = true, .numwant = 200,
+		.has_key = true, .key = 0x00abcdef,
+	}, got;
+	struct tracker_error err;
+
+	memcpy(req.info_hash, HASH, 20);
+	memcpy(req.peer_id, "-ST0001-~_.x\x01\xff\x20+&=%/", 20);
+	tracker_build_announce_query(&b, &req);
+	ASSERT_BUF(&b, "info_hash=" "%5B%8F%00-A~%FF%20%26%3D%25%2B%80%10az09_."
+	               "&peer_id=-ST0001-~_.x%01%FF%20%2B%26%3D%25%2F"
+	               "&port=6881&uploaded=1&downloaded=18446744073709551615&left=0&compact=1"
+	               "&event=started&numwant=200&key=00abcdef");
+	assert_true(tracker_parse_announce_query((const char *)b.data, b.len, &got, &err));
+	assert_memory_equal(&got, &req, sizeof got);
+
+	/* No event, no key, an IPv6 address, paused. */
+	req.event = TRACKER_EVENT_NONE;
+	req.has_key = false;
+	req.key = 0;
+	req.numwant = 0;
+	req.ip_family = AF_INET6;
+	inet_pton(AF_INET6, "fe80::1", req.ip);
+	buf_clear(&b);
+	tracker_build_announce_query(&b, &req);
+	const char *tail = "&left=0&compact=1&numwant=0&ip=fe80%3A%3A1";
+	assert_true(b.len > strlen(tail));
+	assert_memory_equal(b.data + b.len - strlen(tail), tail, strlen(tail));
+	assert_true(tracker_parse_announce_query((const char *)b.data, b.len, &got, &err));
+	assert_memory_equal(&got, &req, sizeof got);
+
+	req.event = TRACKER_EVENT_PAUSED;
+	req.ip_family = AF_INET;
+	memcpy(req.ip, "\x7f\0\0\x02", 4);
+	memset(req.ip + 4, 0, 12);
+	buf_clear(&b);
+	tracker_build_announce_query(&b, &req);
+	assert_true(tracker_parse_announce_query((const char *)b.data, b.len, &got, &err));
+	assert_memory_equal(&got, &req, sizeof got);
+	assert_non_null(memmem(b.data, b.len, "&event=paused&numwant=0&ip=127.0.0.2", 36));
+	buf_free(&b);
+}
+
+static void test_reply_round_trip(void **state)
+{
+	struct sta_buf b = STA_BUF_INIT;
+	struct announce_resp resp = {
+		.interval = 1800, .min_interval = 60, .complete = 2, .incomplete = 1,
+		.warning = "be nice", .n_peers = 3, .peers = PEERS,
+	};
+	struct announce_reply r;
+	struct tracker_error err;
+
+	for (int compact = 0; compact <= 1; compact++) {
+		buf_clear(&b);
+		tracker_build_announce_reply(&b, &resp, compact, false);
+		assert_true(tracker_parse_announce_reply(b.data, b.len, 100, &r, &err));
+		assert_false(r.failed);
+		assert_string_equal(r.warning, "be nice");
+		assert_int_equal(r.interval, 1800);
+		assert_int_equal(r.min_interval, 60);
+		assert_int_equal(r.complete, 2);
+		assert_int_equal(r.incomplete, 1);
+		assert_int_equal(r.n_peers, 3);
+		/* Compact replies put IPv6 peers last, in peers6. */
+		const struct tracker_peer *v6 = compact ? &r.peers[2] : &r.peers[1];
+		const struct tracker_peer *third = compact ? &r.peers[1] : &r.peers[2];
+		assert_int_equal(r.peers[0].family, AF_INET);
+		assert_memory_equal(r.peers[0].addr, PEERS[0].addr, 4);
+		assert_int_equal(r.peers[0].port, 6881);
+		assert_int_equal(r.peers[0].has_peer_id, !compact);
+		if (!compact)
+			assert_memory_equal(r.peers[0].peer_id, PEERS[0].peer_id, 20);
+		assert_int_equal(v6->family, AF_INET6);
+		assert_memory_equal(v6->addr, PEERS[1].addr, 16);
+		assert_int_equal(v6->port, PEERS[1].port);
+		assert_memory_equal(third->addr, PEERS[2].addr, 4);
+		assert_int_equal(third->port, 80);
+		tracker_announce_reply_free(&r);
+		assert_null(r.peers);
+
+		/* max_peers keeps the first ones only. */
+		assert_true(tracker_parse_announce_reply(b.data, b.len, 1, &r, &err));
+		assert_int_equal(r.n_peers, 1);
+		assert_int_equal(r.peers[0].port, 6881);
+		tracker_announce_reply_free(&r);
+		assert_true(tracker_parse_announce_reply(b.data, b.len, 0, &r, &err));
+		assert_int_equal(r.n_peers, 0);
+		assert_null(r.peers);
+
+		/* Every truncation is refused, and leaves nothing to free. */
+		for (size_t len = 0; len < b.len; len++) {
+			assert_false(tracker_parse_announce_reply(b.data, len, 100, &r, &err));
+			assert_null(r.peers);
+		}
+	}
+	buf_free(&b);
+}
+
+static void reply_ok(const char *lit, size_t len, size_t max, struct announce_reply *r)
+{
+	struct tracker_error err = { "" };
+
+	if (!tracker_parse_announce_reply((const uint8_t *)lit, len, max, r, &err))
+		fail_msg("rejected: %s (%.*s)", err.msg, (int)len, lit);
+}
+#define REPLY_OK(lit, max, r) reply_ok((lit), sizeof(lit) - 1, (max), (r))
+
+static void reply_bad(const char *lit, size_t len, const char *msg)
+{
+	struct announce_reply r;
+	struct tracker_error err = { "" };
+
+	if (tracker_parse_announce_reply((const uint8_t *)lit, len, 100, &r, &err))
+		fail_msg("accepted: %.*s", (int)len, lit);
+	assert_null(r.peers);
+	assert_string_equal(err.msg, msg);
+	tracker_announce_reply_free(&r);
+}
+#define REPLY_BAD(lit, msg) reply_bad((lit), sizeof(lit) - 1, (msg))
+
+/* The decoder's own wording is not ours to pin; where it failed is. */
+static void reply_bad_bencode(const char *lit, size_t len, size_t offset)
+{
+	struct announce_reply r;
+	struct tracker_error err = { "" };
+	char tail[32];
+
+	assert_false(tracker_parse_announce_reply((const uint8_t *)lit, len, 100, &r, &err));
+	assert_null(r.peers);
+	snprintf(tail, sizeof tail, " at byte %zu", offset);
+	assert_true(strncmp(err.msg, "bad bencoding in reply: ", 24) == 0);
+	assert_true(strlen(err.msg) > strlen(tail));
+	assert_string_equal(err.msg + strlen(err.msg) - strlen(tail), tail);
+}
+#define REPLY_BAD_BENCODE(lit, off) reply_bad_bencode((lit), sizeof(lit) - 1, (off))
+
+static void test_parse_reply_failure_and_warning(void **state)
+{
+	struct announce_reply r;
+
+	REPLY_OK("d14:failure reason17:torrent not founde", 10, &r);
+	assert_true(r.failed);
+	assert_string_equal(r.failure, "torrent not found");
+	assert_int_equal(r.n_peers, 0);
+	/* A failure wins over anything malformed beside it. */
+	REPLY_OK("d14:failure reason4:\x1b[2J8:intervali-5e5:peers5:abcdee", 10, &r);
+	assert_true(r.failed);
+	assert_string_equal(r.failure, "\\x1b[2J");
+	assert_int_equal(r.interval, 0);
+
+	REPLY_OK("d8:intervali60e5:peers0:15:warning message5:a\nb\\ce", 10, &r);
+	assert_false(r.failed);
+	assert_string_equal(r.warning, "a\\x0ab\\x5cc");
+	assert_int_equal(r.interval, 60);
+
+	/* A long message is cut, still NUL-terminated. */
+	char big[1200];
+	int n = snprintf(big, sizeof big, "d14:failure reason1000:");
+	memset(big + n, 'x', 1000);
+	memcpy(big + n + 1000, "e", 1);
+	reply_ok(big, (size_t)n + 1001, 10, &r);
+	assert_true(r.failed);
+	assert_true(strlen(r.failure) < sizeof r.failure);
+	assert_memory_equal(r.failure + strlen(r.failure) - 3, "...", 3);
+
+	/* Minimal reply: no peers key, no counts. */
+	REPLY_OK("de", 10, &r);
+	assert_false(r.failed);
+	assert_int_equal(r.interval, 0);
+	assert_string_equal(r.warning, "");
+	assert_null(r.peers);
+}
+
+static void test_parse_reply_errors(void **state)
+{
+	REPLY_BAD_BENCODE("", 0);
+	REPLY_BAD_BENCODE("<html>", 0);
+	REPLY_BAD("le", "reply is not a dictionary");
+	REPLY_BAD("i5e", "reply is not a dictionary");
+	REPLY_BAD("d8:intervali-1ee", "invalid interval in reply: -1");
+	REPLY_BAD("d8:intervali4294967296ee", "invalid interval in reply: 4294967296");
+	REPLY_BAD("d12:min intervali-1ee", "invalid min interval in reply: -1");
+	REPLY_BAD("d8:completei-3ee", "invalid complete in reply: -3");
+	REPLY_BAD("d10:incompletei99999999999ee", "invalid incomplete in reply: 99999999999");
+	REPLY_BAD("d5:peers5:abcdee", "bad peers length 5 in reply");
+	REPLY_BAD("d5:peers7:abcdefge", "bad peers length 7 in reply");
+	REPLY_BAD("d5:peers6:abcdef6:peers617:abcdefghijklmnopqe", "bad peers6 length 17 in reply");
+	REPLY_BAD("d5:peersi5ee", "bad peers in reply");
+	REPLY_BAD("d5:peersd2:ip7:1.2.3.4ee", "bad peers in reply");
+	/* Lengths in the bencoding itself are checked by the decoder. */
+	REPLY_BAD_BENCODE("d5:peers600:abcdefe", 8);
+	REPLY_BAD_BENCODE("d5:peers6:\x01\x02\x03\x04\x00\x01" "ex", 17);
+	REPLY_BAD_BENCODE("d5:peersld2:ip7:1.2.3.4ee", 25);
+}
+
+static void test_parse_reply_peers(void **state)
+{
+	struct announce_reply r;
+
+	/* Unusable dict entries are skipped; good ones kept in order. */
+	REPLY_OK("d5:peersl"
+	         "d2:ip11:example.org4:porti1ee"      /* host name */
+	         "d2:ip7:1.2.3.44:porti0ee"           /* port 0 */
+	         "d2:ip7:1.2.3.44:porti65536ee"       /* port too big */
+	         "d2:ip7:1.2.3.44:port1:1e"           /* port not an int */
+	         "d4:porti5ee"                        /* no ip */
+	         "d2:ip9:1.2.3.4\0x4:porti5ee"        /* NUL in ip */
+	         "d2:ip60:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa4:porti5ee"
+	         "i7e"                                 /* not a dict */
+	         "d2:ip7:5.6.7.87:peer id3:abc4:porti9ee" /* short peer id: ignored */
+	         "d2:ip3:::14:porti10ee"
+	         "ee", 100, &r);
+	assert_int_equal(r.n_peers, 2);
+	assert_int_equal(r.peers[0].family, AF_INET);
+	assert_memory_equal(r.peers[0].addr, "\x05\x06\x07\x08", 4);
+	assert_int_equal(r.peers[0].port, 9);
+	assert_false(r.peers[0].has_peer_id);
+	assert_int_equal(r.peers[1].family, AF_INET6);
+	assert_memory_equal(r.peers[1].addr, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x01", 16);
+	tracker_announce_reply_free(&r);
+
+	/* Compact entries with port 0 are dropped; max_peers spans peers and peers6. */
+	REPLY_OK("d5:peers12:\x01\x01\x01\x01\x00\x00\x02\x02\x02\x02\x00\x07"
+	         "6:peers618:\xfe\x80\0\0\0\0\0\0\0\0\0\0\0\0\0\x01\x00\x08" "e", 100, &r);
+	assert_int_equal(r.n_peers, 2);
+	assert_memory_equal(r.peers[0].addr, "\x02\x02\x02\x02", 4);
+	assert_int_equal(r.peers[0].port, 7);
+	assert_int_equal(r.peers[1].family, AF_INET6);
+	assert_int_equal(r.peers[1].port, 8);
+	tracker_announce_reply_free(&r);
+	REPLY_OK("d5:peers6:\x02\x02\x02\x02\x00\x07"
+	         "6:peers618:\xfe\x80\0\0\0\0\0\0\0\0\0\0\0\0\0\x01\x00\x08" "e", 1, &r);
+	assert_int_equal(r.n_peers, 1);
+	assert_int_equal(r.peers[0].port, 7);
+	tracker_announce_reply_free(&r);
+
+	/* A peers6 that is not a string is ignored (only the BEP 7 form exists). */
+	REPLY_OK("d5:peers0:6:peers6i1ee", 100, &r);
+	assert_int_equal(r.n_peers, 0);
+
+	/* Many peers, few kept: the allocation follows max_peers, not the input. */
+	static char many[16 + 6 * 5000 + 1];
+	int n = snprintf(many, sizeof many, "d5:peers%d:", 6 * 5000);
+	for (int i = 0; i < 5000; i++)
+		memcpy(many + n + 6 * i, "\x0a\0\0\x01\x00\x01", 6);
+	memcpy(many + n + 6 * 5000, "e", 1);
+	reply_ok(many, (size_t)n + 6 * 5000 + 1, 3, &r);
+	assert_int_equal(r.n_peers, 3);
+	tracker_announce_reply_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,6 +634,13 @@ int main(void)
 		cmocka_unit_test(test_announce_errors),
 		cmocka_unit_test(test_query_length_limit),
 		cmocka_unit_test(test_scrape_query),
+		cmocka_unit_test(test_build_announce_reply),
+		cmocka_unit_test(test_build_scrape_and_failure),
+		cmocka_unit_test(test_build_query_round_trip),
+		cmocka_unit_test(test_reply_round_trip),
+		cmocka_unit_test(test_parse_reply_failure_and_warning),
+		cmocka_unit_test(test_parse_reply_errors),
+		cmocka_unit_test(test_parse_reply_peers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
