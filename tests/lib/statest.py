@@ -570,6 +570,12 @@ class Torrent:
         else:
             self.size = sum(f[b"length"] for f in info[b"files"])
 
+    def with_announce(self, url):
+        """The same torrent (same info-hash) with another announce URL."""
+        meta = dict(self.meta)
+        meta[b"announce"] = url.encode()
+        return Torrent(bencode(meta))
+
     def write(self, path):
         with open(path, "wb") as f:
             f.write(self.data)
@@ -993,6 +999,40 @@ class Trackerd:
 
     def dump_log(self):
         self.proc.dump_log()
+
+
+class Opentracker:
+    """Debian's opentracker, for comparison: built whitelist-only, so every
+    info-hash it should serve goes in `hashes` (raw 20 bytes). Same http/udp
+    attributes as Trackerd; one port serves both."""
+
+    def __init__(self, hashes, host="127.0.0.1", netns=None, taskset=None):
+        binary = tool("opentracker", ["/usr/bin/opentracker"])
+        self.dir = tempdir("opentracker-")
+        # It chroots to -d and drops to "nobody": the dir must be readable.
+        os.chmod(self.dir, 0o755)
+        with open(os.path.join(self.dir, "whitelist"), "w") as f:
+            f.write("".join(h.hex() + "\n" for h in hashes))
+        with open(os.path.join(self.dir, "opentracker.conf"), "w") as f:
+            f.write("access.whitelist whitelist\n")
+        port = free_port(host="127.0.0.1" if netns else host)
+        self.http = self.udp = (host, port)
+        argv = [binary, "-f", os.path.join(self.dir, "opentracker.conf"), "-d", self.dir,
+                "-i", host, "-p", str(port), "-P", str(port)]
+        if taskset is not None:
+            argv = ["taskset", "-c", str(taskset)] + argv
+        self.proc = Proc(argv, "opentracker", self.dir, netns=netns)
+        self.netns = netns
+        check = (lambda: netns.socket_call(_all_ready, [self.http], [self.udp])) if netns \
+            else (lambda: _all_ready([self.http], [self.udp]))
+        wait_until(lambda: self.proc.running() and check(), 10, "opentracker to listen")
+
+    def url(self, path):
+        return "http://%s%s" % (fmt_addr(*self.http), path)
+
+    def stop(self):
+        # opentracker exits through its signal handler with a non-zero code.
+        return self.proc.stop(expect_rc=None)
 
 
 def _all_ready(http_addrs, udp_addrs):

@@ -1,0 +1,95 @@
+"""A libtorrent peer for the interop tests, run by /usr/bin/python3 (the only
+interpreter that has python3-libtorrent).
+
+    lt_peer.py seed|leech TORRENT SAVE_DIR ADDR PORT [--timeout S]
+
+Listens and connects from ADDR only (one address per local peer, since
+libtorrent allows one connection per IP), with DHT, LSD, UPnP, NAT-PMP and
+uTP off so the tracker is the only way peers find each other. A leecher exits
+0 when the download is complete; a seeder prints "SEEDING" once it has checked
+its data and runs until killed. Both exit 2 on timeout or error.
+"""
+
+import argparse
+import sys
+import time
+
+import libtorrent as lt
+
+
+def session(addr, port):
+    s = lt.session({
+        "listen_interfaces": "%s:%d" % (addr, port),
+        "outgoing_interfaces": addr,
+        "enable_dht": False,
+        "enable_lsd": False,
+        "enable_upnp": False,
+        "enable_natpmp": False,
+        "enable_incoming_utp": False,
+        "enable_outgoing_utp": False,
+        "allow_multiple_connections_per_ip": True,
+        "announce_to_all_trackers": True,
+        "max_allowed_in_request_queue": 20000,
+        "alert_mask": lt.alert.category_t.error_notification
+        | lt.alert.category_t.tracker_notification
+        | lt.alert.category_t.status_notification,
+    })
+    return s
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("mode", choices=("seed", "leech"))
+    ap.add_argument("torrent")
+    ap.add_argument("save_dir")
+    ap.add_argument("addr")
+    ap.add_argument("port", type=int)
+    ap.add_argument("--timeout", type=float, default=60)
+    a = ap.parse_args()
+
+    s = session(a.addr, a.port)
+    p = lt.add_torrent_params()
+    p.ti = lt.torrent_info(a.torrent)
+    p.save_path = a.save_dir
+    # Default flags hold paused + auto_managed: a paused torrent resets every
+    # incoming connection, so clear both.
+    p.flags &= ~(lt.torrent_flags.paused | lt.torrent_flags.auto_managed)
+    h = s.add_torrent(p)
+
+    deadline = time.monotonic() + a.timeout
+    announced_seed = False
+    last = 0
+    while time.monotonic() < deadline:
+        for al in s.pop_alerts():
+            if isinstance(al, (lt.tracker_error_alert, lt.torrent_error_alert,
+                               lt.file_error_alert, lt.listen_failed_alert)):
+                print("ALERT %s: %s" % (type(al).__name__, al.message()), flush=True)
+            elif isinstance(al, (lt.tracker_reply_alert, lt.tracker_warning_alert)):
+                print("TRACKER %s" % al.message(), flush=True)
+        st = h.status()
+        if st.errc.value():
+            print("ERROR %s" % st.errc.message(), flush=True)
+            return 2
+        now = time.monotonic()
+        if now - last >= 1:
+            print("state=%s progress=%.3f peers=%d down=%d up=%d" %
+                  (st.state, st.progress, st.num_peers, st.total_payload_download,
+                   st.total_payload_upload), flush=True)
+            last = now
+        if a.mode == "leech" and st.is_seeding:
+            print("COMPLETE", flush=True)
+            # Let the "completed" announce go out before leaving.
+            time.sleep(0.5)
+            return 0
+        if a.mode == "seed" and st.is_seeding and not announced_seed:
+            print("SEEDING", flush=True)
+            announced_seed = True
+            # Announce as a seeder now rather than at the next interval.
+            h.force_reannounce()
+        time.sleep(0.1)
+    print("TIMEOUT after %.0fs" % a.timeout, flush=True)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
