@@ -149,8 +149,11 @@ static uint32_t query_key(const struct qparam *p)
 static bool query_ip(const struct qparam *p, struct announce_req *req, struct tracker_error *err)
 {
 	char tmp[3 * INET6_ADDRSTRLEN];
+	uint8_t addr[16] = { 0 };
 
+	/* A later "ip=" replaces an earlier one, even when it is ignored. */
 	req->ip_family = 0;
+	memset(req->ip, 0, sizeof req->ip);
 	if (p->vlen >= sizeof tmp)
 		return true;
 	long n = url_decode(p->val, p->vlen, (uint8_t *)tmp);
@@ -161,10 +164,12 @@ static bool query_ip(const struct qparam *p, struct announce_req *req, struct tr
 	tmp[n] = '\0';
 	if (strlen(tmp) != (size_t)n)
 		return true;
-	if (inet_pton(AF_INET, tmp, req->ip) == 1)
+	if (inet_pton(AF_INET, tmp, addr) == 1)
 		req->ip_family = AF_INET;
-	else if (inet_pton(AF_INET6, tmp, req->ip) == 1)
+	else if (inet_pton(AF_INET6, tmp, addr) == 1)
 		req->ip_family = AF_INET6;
+	if (req->ip_family != 0)
+		memcpy(req->ip, addr, sizeof addr);
 	return true;
 }
 

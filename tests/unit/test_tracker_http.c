@@ -167,6 +167,7 @@ static void test_announce_ip(void **state)
 		snprintf(q, sizeof q, "%s&ip=10.0.0.1&ip=%s", base, ignored[i]);
 		parse_ok(q, &req);
 		assert_int_equal(req.ip_family, 0);
+		assert_memory_equal(req.ip, "\0\0\0\0", 4);
 	}
 	char longq[512];
 	snprintf(longq, sizeof longq, "%s&ip=%0200d", base, 1);
