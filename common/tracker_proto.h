@@ -181,13 +181,17 @@ struct udp_request {
 
 /* Server side. Decodes one datagram. A connect must carry the protocol id;
  * announce is exactly 98 bytes or more (BEP 41 options after it are ignored);
- * scrape is 16 + 20*n bytes with n >= 1. Returns false on anything else;
+ * scrape is 16 + 20*n bytes with n >= 1. Announce events 0-3 per BEP 15,
+ * plus 4 (paused, as libtorrent sends it); num_want < 0 means the default,
+ * larger values are clamped to TRACKER_NUMWANT_MAX; port 0 is refused.
+ * Returns false on anything else;
  * *transaction_id is still set when the header was readable (so an error
  * packet can be sent), else left 0. */
 bool udp_decode_request(const uint8_t *pkt, size_t len, struct udp_request *req,
                         struct tracker_error *err);
 /* Each encoder appends one datagram to out. announce replies carry peers of
- * one family only (BEP 15: the family of the socket the request came in on). */
+ * one family only (BEP 15: the family of the socket the request came in on),
+ * as many as fit UDP_TRACKER_MAX_PACKET. */
 void udp_encode_connect_reply(struct sta_buf *out, uint32_t transaction_id, uint64_t connection_id);
 void udp_encode_announce_reply(struct sta_buf *out, uint32_t transaction_id,
                                const struct announce_resp *resp, int family);
