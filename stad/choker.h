@@ -1,0 +1,64 @@
+/* Choking (BEP 3 tit-for-tat as the original client does it): which peers
+ * we upload to. Pure: the torrent calls choker_run every CHOKER_INTERVAL
+ * seconds with one record per connected peer, rates it measured itself,
+ * and a random source; the decisions come back in the records.
+ *
+ * Regular slots (upload_slots - 1) go to the interested, non-snubbed
+ * peers with the best rate: while leeching the rate they upload to us
+ * (reciprocation), while seeding the rate we upload to them (peers that
+ * take data fastest spread it fastest, as in the mainline client; this
+ * needs no per-peer history). Ties keep already unchoked peers. One more
+ * slot is the optimistic unchoke: a random interested peer without a
+ * regular slot, snubbed or not, rotated every CHOKER_OPTIMISTIC_ROUNDS
+ * rounds (and sooner when its peer is gone, no longer interested or won a
+ * regular slot); newly connected peers weigh CHOKER_NEW_WEIGHT times as
+ * much, since they have nothing to reciprocate with yet.
+ * Peers that are not interested are choked; so are seeds (they never
+ * download from us). O(n * upload_slots) time, no allocation.
+ */
+#ifndef STA_CHOKER_H
+#define STA_CHOKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CHOKER_INTERVAL 10          /* seconds between rounds */
+#define CHOKER_OPTIMISTIC_ROUNDS 3  /* rotate the optimistic unchoke every 30 s */
+#define CHOKER_NEW_WEIGHT 3
+
+enum choker_mode {
+	CHOKER_LEECHING,
+	CHOKER_SEEDING,
+};
+
+struct choker_peer {
+	uint32_t tag;            /* the caller's; not read here */
+	uint64_t rate_from_peer; /* bytes/s it sends us */
+	uint64_t rate_to_peer;   /* bytes/s we send it */
+	bool interested;         /* it is interested in us */
+	bool is_seed;            /* it has every piece */
+	bool snubbed;            /* sent us nothing for a while */
+	bool is_new;             /* connected recently (e.g. < 1 min) */
+	bool unchoked;           /* in: unchoked now; out: unchoke it */
+	bool optimistic;         /* in: the current optimistic unchoke;
+	                            out: the new one (at most one set) */
+};
+
+/* Returns a uniformly random value in [0, bound) for bound > 0. */
+typedef uint32_t (*choker_rand_fn)(void *ctx, uint32_t bound);
+
+struct choker_params {
+	enum choker_mode mode;
+	uint32_t upload_slots;   /* including the optimistic one; 0 chokes all */
+	uint64_t round;          /* incremented by the caller every call */
+	choker_rand_fn rand;
+	void *rand_ctx;
+};
+
+/* Decides one round: rewrites unchoked and optimistic in every record.
+ * The caller sends choke/unchoke where unchoked changed. Returns the
+ * number of peers unchoked. */
+size_t choker_run(struct choker_peer *peers, size_t n, const struct choker_params *params);
+
+#endif
