@@ -1,0 +1,121 @@
+#include "fileio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "xmalloc.h"
+
+uint8_t *file_read_all(const char *path, size_t max, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st = { 0 };
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
+		int e = !S_ISREG(st.st_mode) ? EINVAL : (uint64_t)st.st_size > max ? EFBIG : errno;
+		close(fd);
+		errno = e;
+		return NULL;
+	}
+	size_t cap = (size_t)st.st_size + 1, got = 0;
+	uint8_t *data = xmalloc(cap);
+	for (;;) {
+		ssize_t r = read(fd, data + got, cap - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 || (r > 0 && got + (size_t)r > max)) {
+			int e = r < 0 ? errno : EFBIG;
+			free(data);
+			close(fd);
+			errno = e;
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+		if (got == cap)
+			data = xreallocarray(data, cap *= 2, 1);
+	}
+	close(fd);
+	*len = got;
+	return data;
+}
+
+static bool write_full(int fd, const uint8_t *p, size_t len)
+{
+	while (len) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		p += w;
+		len -= (size_t)w;
+	}
+	return true;
+}
+
+static bool fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	bool ok = fsync(fd) == 0;
+	int e = errno;
+	close(fd);
+	errno = e;
+	return ok;
+}
+
+bool file_write_atomic(const char *dir, const char *name, const void *data, size_t len)
+{
+	char *tmp = xasprintf("%s/.%s.XXXXXX", dir, name);
+	char *dst = xasprintf("%s/%s", dir, name);
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	bool ok = false;
+	int e;
+
+	if (fd >= 0) {
+		ok = fchmod(fd, 0644) == 0 && write_full(fd, data, len) && fsync(fd) == 0;
+		e = errno;
+		ok = close(fd) == 0 && ok;
+		if (ok)
+			ok = rename(tmp, dst) == 0 && fsync_dir(dir);
+		else
+			errno = e;
+		e = errno;
+		if (!ok)
+			unlink(tmp);
+		errno = e;
+	}
+	free(tmp);
+	free(dst);
+	return ok;
+}
+
+bool file_mkdirs(const char *path)
+{
+	char *p = xstrdup(path);
+	bool ok = true;
+
+	for (char *s = p + 1; ok && *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		ok = mkdir(p, 0755) == 0 || errno == EEXIST;
+		*s = '/';
+	}
+	if (ok)
+		ok = mkdir(p, 0755) == 0 || errno == EEXIST;
+	int e = errno;
+	free(p);
+	errno = e;
+	return ok;
+}

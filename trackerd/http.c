@@ -1,0 +1,208 @@
+/* HTTP front end: one evhttp per worker on the worker's own listening
+ * sockets. Routes /announce, /scrape, /stats and /catalog. */
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "catalog.h"
+#include "http.h"
+#include "log.h"
+#include "server.h"
+#include "stats.h"
+
+#define HTTP_MAX_HEADERS 8192
+#define HTTP_IDLE_TIMEOUT 60
+
+void http_reply(struct http_call *c, int code, const char *reason, const char *type,
+                const void *data, size_t len)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
+
+	evhttp_add_header(h, "Content-Type", type);
+	evbuffer_add(evhttp_request_get_output_buffer(c->req), data, len);
+	evhttp_send_reply(c->req, code, reason, NULL);
+}
+
+/* The body of a failure: bencoded, so BitTorrent clients show the reason. */
+void http_fail(struct http_call *c, int code, const char *reason, const char *msg)
+{
+	struct sta_buf *out = &c->w->out;
+
+	stats_inc(c->w->stats, STAT_HTTP_ERRORS);
+	buf_clear(out);
+	tracker_build_failure(out, msg);
+	http_reply(c, code, reason, "text/plain", out->data, out->len);
+}
+
+bool http_peer_addr(struct http_call *c, struct swarm_addr *out)
+{
+	struct evhttp_connection *conn = evhttp_request_get_connection(c->req);
+	const struct sockaddr *sa = conn ? evhttp_connection_get_addr(conn) : NULL;
+
+	return sa && tracker_addr_from_sockaddr(sa, out);
+}
+
+static void http_announce(struct http_call *c)
+{
+	struct worker *w = c->w;
+	struct announce_req req;
+	struct announce_resp resp;
+	struct tracker_error err;
+	struct swarm_addr peer;
+	const char *fail;
+
+	stats_inc(w->stats, STAT_HTTP_ANNOUNCE);
+	if (!tracker_parse_announce_query(c->query, c->query_len, &req, &err))
+		return http_fail(c, 200, "OK", err.msg);
+	if (!http_peer_addr(c, &peer))
+		return http_fail(c, 200, "OK", "cannot tell your address");
+	fail = tracker_announce(w->tr, &req, &peer, 0, w->peers, &resp);
+	if (fail)
+		return http_fail(c, 200, "OK", fail);
+	buf_clear(&w->out);
+	tracker_build_announce_reply(&w->out, &resp, req.compact, req.no_peer_id);
+	http_reply(c, 200, "OK", "text/plain", w->out.data, w->out.len);
+}
+
+static void http_scrape(struct http_call *c)
+{
+	struct worker *w = c->w;
+	struct scrape_req req;
+	struct scrape_entry e[TRACKER_SCRAPE_MAX];
+	struct tracker_error err;
+	const char *fail;
+
+	stats_inc(w->stats, STAT_HTTP_SCRAPE);
+	if (!tracker_parse_scrape_query(c->query, c->query_len, &req, &err))
+		return http_fail(c, 200, "OK", err.msg);
+	fail = tracker_scrape(w->tr, &req, e);
+	if (fail)
+		return http_fail(c, 200, "OK", fail);
+	buf_clear(&w->out);
+	tracker_build_scrape_reply(&w->out, e, req.n);
+	http_reply(c, 200, "OK", "text/plain", w->out.data, w->out.len);
+}
+
+bool http_wants_json(const struct http_call *c)
+{
+	const char *q = c->query, *end = c->query + c->query_len;
+
+	while (q < end) {
+		const char *amp = memchr(q, '&', (size_t)(end - q));
+		size_t n = amp ? (size_t)(amp - q) : (size_t)(end - q);
+		if (n == 11 && memcmp(q, "format=json", 11) == 0)
+			return true;
+		q += n + (amp != NULL);
+	}
+	return false;
+}
+
+static void http_stats(struct http_call *c)
+{
+	struct worker *w = c->w;
+	struct swarm_totals tot;
+	struct stats_view v;
+
+	swarm_totals(w->tr->swarms, &tot);
+	v.swarms = tot.swarms;
+	v.seeders = tot.seeders;
+	v.leechers = tot.leechers;
+	v.catalog_entries = catalog_count(w->tr->catalog);
+	v.threads = w->tr->n_workers;
+	buf_clear(&w->out);
+	if (http_wants_json(c)) {
+		stats_render_json(w->tr->stats, &v, &w->out);
+		http_reply(c, 200, "OK", "application/json", w->out.data, w->out.len);
+	} else {
+		stats_render_html(w->tr->stats, &v, &w->out);
+		http_reply(c, 200, "OK", "text/html; charset=utf-8", w->out.data, w->out.len);
+	}
+}
+
+bool http_method_ok(struct http_call *c, int allowed)
+{
+	enum evhttp_cmd_type m = evhttp_request_get_command(c->req);
+
+	if ((int)m == allowed || (allowed == EVHTTP_REQ_GET && m == EVHTTP_REQ_HEAD))
+		return true;
+	http_fail(c, 405, "Method Not Allowed", "method not allowed here");
+	return false;
+}
+
+static void http_route(struct http_call *c)
+{
+	const char *p = c->path;
+
+	if (strcmp(p, "/announce") == 0) {
+		if (http_method_ok(c, EVHTTP_REQ_GET))
+			http_announce(c);
+	} else if (strcmp(p, "/scrape") == 0) {
+		if (http_method_ok(c, EVHTTP_REQ_GET))
+			http_scrape(c);
+	} else if (strcmp(p, "/stats") == 0) {
+		if (http_method_ok(c, EVHTTP_REQ_GET))
+			http_stats(c);
+	} else if (strcmp(p, "/catalog") == 0 || strncmp(p, "/catalog/", 9) == 0) {
+		http_catalog(c);
+	} else {
+		http_fail(c, 404, "Not Found", "no such endpoint");
+	}
+}
+
+static void http_dispatch(struct evhttp_request *req, void *arg)
+{
+	const char *uri = evhttp_request_get_uri(req);
+	const char *q = strchr(uri, '?');
+	size_t plen = q ? (size_t)(q - uri) : strlen(uri);
+	char path[256];
+	struct http_call c = { arg, req, path, q ? q + 1 : "", q ? strlen(q + 1) : 0 };
+
+	if (plen >= sizeof path)
+		return http_fail(&c, 404, "Not Found", "no such endpoint");
+	memcpy(path, uri, plen);
+	path[plen] = '\0';
+	http_route(&c);
+}
+
+bool http_worker_init(struct worker *w)
+{
+	w->http = evhttp_new(w->base);
+	if (w->http == NULL)
+		return false;
+	evhttp_set_max_headers_size(w->http, HTTP_MAX_HEADERS);
+	evhttp_set_timeout(w->http, HTTP_IDLE_TIMEOUT);
+	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST);
+	evhttp_set_gencb(w->http, http_dispatch, w);
+	http_worker_reload(w);
+	for (size_t i = 0; i < w->n_http; i++) {
+		if (evhttp_accept_socket_with_handle(w->http, w->http_fds[i]) == NULL) {
+			log_err("cannot accept on HTTP socket %d", w->http_fds[i]);
+			return false;
+		}
+		w->http_fds[i] = -1; /* evhttp closes it now */
+	}
+	return true;
+}
+
+void http_worker_reload(struct worker *w)
+{
+	long long max = atomic_load(&w->tr->live.max_torrent_size);
+
+	evhttp_set_max_body_size(w->http, (ev_ssize_t)max);
+}
+
+void http_worker_free(struct worker *w)
+{
+	for (size_t i = 0; w->http_fds && i < w->n_http; i++)
+		if (w->http_fds[i] >= 0)
+			close(w->http_fds[i]);
+	free(w->http_fds);
+	w->http_fds = NULL;
+	if (w->http)
+		evhttp_free(w->http);
+	w->http = NULL;
+}
