@@ -40,7 +40,7 @@ class Interop(st.TestCase):
             return st.Opentracker(torrent_hashes, host=host, netns=netns)
         # Short intervals: a peer that missed the others re-asks soon.
         return st.Trackerd(http_hosts=(host,), udp_hosts=(host,), netns=netns,
-                           announce_interval=5, min_interval=1)
+                           announce_interval=10, min_interval=1)
 
     def payload(self, name, sizes):
         """Creates seed data: one file (single size) or a directory."""
