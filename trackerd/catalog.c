@@ -348,8 +348,10 @@ void catalog_render(struct catalog *cat, struct swarm_table *swarms, bool json,
 {
 	pthread_rwlock_rdlock(&cat->lock);
 	struct cat_entry **sorted = xreallocarray(NULL, cat->n + 1, sizeof *sorted);
-	memcpy(sorted, cat->v, cat->n * sizeof *sorted);
-	qsort(sorted, cat->n, sizeof *sorted, entry_cmp_name);
+	if (cat->n) {
+		memcpy(sorted, cat->v, cat->n * sizeof *sorted);
+		qsort(sorted, cat->n, sizeof *sorted, entry_cmp_name);
+	}
 	buf_append_str(out, json ? "{\"torrents\":[" : "d8:torrentsl");
 	for (size_t i = 0; i < cat->n; i++) {
 		struct swarm_counts c;
