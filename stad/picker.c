@@ -1,0 +1,671 @@
+#include "picker.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xmalloc.h"
+
+#define NONE UINT32_MAX
+
+struct pblock {
+	uint32_t req[2];    /* requesters; req[1] only with req[0] (end-game) */
+	bool received;
+};
+
+/* Block state of a piece being downloaded. */
+struct partial {
+	uint32_t piece;
+	uint32_t slot;       /* index in picker.active */
+	uint32_t n_blocks;
+	uint32_t n_free;     /* neither requested nor received */
+	uint32_t n_received;
+	uint32_t first_free; /* no free block below it */
+	uint32_t owner;      /* peer that last took blocks of it */
+	uint32_t avoid;      /* peer whose data failed the hash */
+	uint32_t sender;     /* sole sender of received blocks so far */
+	bool mixed;          /* blocks came from several peers */
+	struct pblock *blocks;
+};
+
+struct pinfo {
+	uint32_t avail;      /* bitfield peers having it (seeds not counted) */
+	uint32_t prev, next; /* availability bucket links, while a candidate */
+	uint32_t partial;    /* slot in picker.active, or NONE */
+};
+
+/* A doubly linked list of candidate pieces with the same availability. */
+struct bucket {
+	uint32_t head, tail;
+	uint32_t count;
+};
+
+struct picker {
+	uint32_t n_pieces;
+	uint32_t piece_length;
+	uint32_t last_piece_size;
+	uint32_t max_blocks;        /* blocks in a full piece */
+	struct bitfield have;       /* verified */
+	struct bitfield busy;       /* verified or partial: not a candidate */
+	struct pinfo *pieces;
+	struct bucket *buckets;     /* indexed by availability */
+	uint32_t n_buckets;
+	uint32_t n_cand;            /* candidates: in some bucket */
+	uint32_t n_seeds;
+	struct partial **active;    /* partial pieces, unordered */
+	uint32_t n_active;
+	struct partial **pool;      /* spare partial records */
+	uint32_t n_pool;
+	uint64_t free_blocks;       /* free blocks over all partials */
+	uint32_t outstanding;       /* requested, not received */
+	uint64_t rng;
+};
+
+static uint64_t rng_next(struct picker *p)
+{
+	/* xorshift64*: fast, and random enough for tie-breaking. */
+	p->rng ^= p->rng >> 12;
+	p->rng ^= p->rng << 25;
+	p->rng ^= p->rng >> 27;
+	return p->rng * 0x2545F4914F6CDD1DULL;
+}
+
+static uint32_t rng_below(struct picker *p, uint32_t bound)
+{
+	return (uint32_t)(((rng_next(p) >> 32) * bound) >> 32);
+}
+
+void picker_seed(struct picker *p, uint64_t seed)
+{
+	p->rng = seed ? seed : 0x9E3779B97F4A7C15ULL;
+}
+
+/* --- Availability buckets ------------------------------------------------ */
+
+static void bucket_reserve(struct picker *p, uint32_t avail)
+{
+	if (avail < p->n_buckets)
+		return;
+	uint32_t n = p->n_buckets * 2;
+	if (n <= avail)
+		n = avail + 1;
+	p->buckets = xreallocarray(p->buckets, n, sizeof *p->buckets);
+	for (uint32_t b = p->n_buckets; b < n; b++)
+		p->buckets[b] = (struct bucket){ NONE, NONE, 0 };
+	p->n_buckets = n;
+}
+
+/* Puts a candidate at the head or the tail of its bucket, at random, so
+ * pieces of equal availability are not always taken in index order (which
+ * would make every client of the swarm want the same piece). */
+static void bucket_link(struct picker *p, uint32_t piece)
+{
+	struct pinfo *pi = &p->pieces[piece];
+	bucket_reserve(p, pi->avail);
+	struct bucket *b = &p->buckets[pi->avail];
+
+	if (b->head == NONE) {
+		pi->prev = pi->next = NONE;
+		b->head = b->tail = piece;
+	} else if (rng_next(p) & 1) {
+		pi->prev = NONE;
+		pi->next = b->head;
+		p->pieces[b->head].prev = piece;
+		b->head = piece;
+	} else {
+		pi->next = NONE;
+		pi->prev = b->tail;
+		p->pieces[b->tail].next = piece;
+		b->tail = piece;
+	}
+	b->count++;
+}
+
+static void bucket_unlink(struct picker *p, uint32_t piece)
+{
+	struct pinfo *pi = &p->pieces[piece];
+	struct bucket *b = &p->buckets[pi->avail];
+
+	if (pi->prev != NONE)
+		p->pieces[pi->prev].next = pi->next;
+	else
+		b->head = pi->next;
+	if (pi->next != NONE)
+		p->pieces[pi->next].prev = pi->prev;
+	else
+		b->tail = pi->prev;
+	b->count--;
+}
+
+static bool is_candidate(const struct picker *p, uint32_t piece)
+{
+	return !bitfield_test(&p->busy, piece);
+}
+
+static void avail_inc(struct picker *p, uint32_t piece)
+{
+	bool cand = is_candidate(p, piece);
+
+	if (cand)
+		bucket_unlink(p, piece);
+	p->pieces[piece].avail++;
+	if (cand)
+		bucket_link(p, piece);
+}
+
+static void avail_dec(struct picker *p, uint32_t piece)
+{
+	bool cand = is_candidate(p, piece);
+
+	/* A remove without its add is a caller bug; never wrap around. */
+	if (p->pieces[piece].avail == 0)
+		return;
+	if (cand)
+		bucket_unlink(p, piece);
+	p->pieces[piece].avail--;
+	if (cand)
+		bucket_link(p, piece);
+}
+
+void picker_peer_bitfield_add(struct picker *p, const struct bitfield *bf)
+{
+	assert(bf->nbits == p->n_pieces);
+	for (uint32_t i = bitfield_next_set(bf, 0); i < p->n_pieces; i = bitfield_next_set(bf, i + 1))
+		avail_inc(p, i);
+}
+
+void picker_peer_bitfield_remove(struct picker *p, const struct bitfield *bf)
+{
+	assert(bf->nbits == p->n_pieces);
+	for (uint32_t i = bitfield_next_set(bf, 0); i < p->n_pieces; i = bitfield_next_set(bf, i + 1))
+		avail_dec(p, i);
+}
+
+bool picker_peer_have(struct picker *p, uint32_t piece)
+{
+	if (piece >= p->n_pieces)
+		return false;
+	avail_inc(p, piece);
+	return true;
+}
+
+void picker_seed_add(struct picker *p)
+{
+	p->n_seeds++;
+}
+
+void picker_seed_remove(struct picker *p)
+{
+	if (p->n_seeds > 0)
+		p->n_seeds--;
+}
+
+uint32_t picker_availability(const struct picker *p, uint32_t piece)
+{
+	if (piece >= p->n_pieces)
+		return 0;
+	return p->pieces[piece].avail + p->n_seeds;
+}
+
+/* --- Setup and geometry -------------------------------------------------- */
+
+struct picker *picker_new(uint32_t n_pieces, uint32_t piece_length, uint64_t total_length)
+{
+	assert(n_pieces > 0 && piece_length > 0);
+	assert(total_length > (uint64_t)(n_pieces - 1) * piece_length);
+	assert(total_length <= (uint64_t)n_pieces * piece_length);
+
+	struct picker *p = xcalloc(1, sizeof *p);
+	p->n_pieces = n_pieces;
+	p->piece_length = piece_length;
+	p->last_piece_size = (uint32_t)(total_length - (uint64_t)(n_pieces - 1) * piece_length);
+	p->max_blocks = (piece_length + PICKER_BLOCK_SIZE - 1) / PICKER_BLOCK_SIZE;
+	bitfield_init(&p->have, n_pieces);
+	bitfield_init(&p->busy, n_pieces);
+	p->pieces = xcalloc(n_pieces, sizeof *p->pieces);
+	picker_seed(p, 0);
+	bucket_reserve(p, 4);
+	for (uint32_t i = 0; i < n_pieces; i++) {
+		p->pieces[i].partial = NONE;
+		bucket_link(p, i);
+	}
+	p->n_cand = n_pieces;
+	return p;
+}
+
+static void partial_free(struct partial *pp)
+{
+	free(pp->blocks);
+	free(pp);
+}
+
+void picker_free(struct picker *p)
+{
+	if (p == NULL)
+		return;
+	for (uint32_t i = 0; i < p->n_active; i++)
+		partial_free(p->active[i]);
+	for (uint32_t i = 0; i < p->n_pool; i++)
+		partial_free(p->pool[i]);
+	free(p->active);
+	free(p->pool);
+	free(p->buckets);
+	free(p->pieces);
+	bitfield_free(&p->have);
+	bitfield_free(&p->busy);
+	free(p);
+}
+
+uint32_t picker_piece_size(const struct picker *p, uint32_t piece)
+{
+	if (piece >= p->n_pieces)
+		return 0;
+	return piece == p->n_pieces - 1 ? p->last_piece_size : p->piece_length;
+}
+
+uint32_t picker_piece_blocks(const struct picker *p, uint32_t piece)
+{
+	return (picker_piece_size(p, piece) + PICKER_BLOCK_SIZE - 1) / PICKER_BLOCK_SIZE;
+}
+
+uint32_t picker_block_length(const struct picker *p, uint32_t piece, uint32_t offset)
+{
+	uint32_t size = picker_piece_size(p, piece);
+
+	if (offset % PICKER_BLOCK_SIZE || offset >= size)
+		return 0;
+	return size - offset < PICKER_BLOCK_SIZE ? size - offset : PICKER_BLOCK_SIZE;
+}
+
+/* --- Partial pieces ------------------------------------------------------ */
+
+static struct partial *partial_get(const struct picker *p, uint32_t piece)
+{
+	uint32_t slot = p->pieces[piece].partial;
+	return slot == NONE ? NULL : p->active[slot];
+}
+
+static void partial_reset(struct picker *p, struct partial *pp)
+{
+	for (uint32_t k = 0; k < pp->n_blocks; k++)
+		pp->blocks[k] = (struct pblock){ { PICKER_NO_TAG, PICKER_NO_TAG }, false };
+	pp->n_free = pp->n_blocks;
+	pp->n_received = 0;
+	pp->first_free = 0;
+	pp->owner = PICKER_NO_TAG;
+	pp->avoid = PICKER_NO_TAG;
+	pp->sender = PICKER_NO_TAG;
+	pp->mixed = false;
+	p->free_blocks += pp->n_blocks;
+}
+
+/* Turns a candidate into a partial piece with every block free. The active
+ * and pool arrays hold at most n_pieces records each, so they are sized
+ * once, on the first start. */
+static struct partial *partial_start(struct picker *p, uint32_t piece)
+{
+	struct partial *pp;
+
+	if (p->active == NULL) {
+		p->active = xreallocarray(NULL, p->n_pieces, sizeof *p->active);
+		p->pool = xreallocarray(NULL, p->n_pieces, sizeof *p->pool);
+	}
+	if (p->n_pool > 0) {
+		pp = p->pool[--p->n_pool];
+	} else {
+		pp = xmalloc(sizeof *pp);
+		pp->blocks = xreallocarray(NULL, p->max_blocks, sizeof *pp->blocks);
+	}
+	bucket_unlink(p, piece);
+	p->n_cand--;
+	bitfield_set(&p->busy, piece);
+	pp->piece = piece;
+	pp->n_blocks = picker_piece_blocks(p, piece);
+	partial_reset(p, pp);
+	pp->slot = p->n_active;
+	p->active[p->n_active++] = pp;
+	p->pieces[piece].partial = pp->slot;
+	return pp;
+}
+
+static uint32_t partial_requested(const struct partial *pp)
+{
+	return pp->n_blocks - pp->n_free - pp->n_received;
+}
+
+/* Drops a partial piece's record (the piece becomes ours). */
+static void partial_release(struct picker *p, struct partial *pp)
+{
+	p->free_blocks -= pp->n_free;
+	p->outstanding -= partial_requested(pp);
+	p->pieces[pp->piece].partial = NONE;
+	struct partial *last = p->active[--p->n_active];
+	p->active[pp->slot] = last;
+	last->slot = pp->slot;
+	p->pieces[last->piece].partial = last->slot;
+	p->pool[p->n_pool++] = pp;
+}
+
+/* Takes up to max free blocks of pp for peer tag, from the first free. */
+static size_t partial_take(struct picker *p, struct partial *pp, uint32_t tag,
+                           struct block_req *out, size_t max)
+{
+	size_t got = 0;
+	uint32_t k = pp->first_free;
+
+	for (; k < pp->n_blocks && got < max && pp->n_free > 0; k++) {
+		struct pblock *b = &pp->blocks[k];
+		if (b->received || b->req[0] != PICKER_NO_TAG)
+			continue;
+		b->req[0] = tag;
+		out[got].piece = pp->piece;
+		out[got].offset = k * PICKER_BLOCK_SIZE;
+		out[got].length = picker_block_length(p, pp->piece, out[got].offset);
+		got++;
+		pp->n_free--;
+	}
+	pp->first_free = k;
+	if (got > 0) {
+		p->free_blocks -= got;
+		p->outstanding += (uint32_t)got;
+		pp->owner = tag;
+		if (pp->avoid != tag)
+			pp->avoid = PICKER_NO_TAG;
+	}
+	return got;
+}
+
+/* Removes tag from b's requesters; true when it was one. Frees the block
+ * when nobody is left. */
+static bool block_unrequest(struct picker *p, struct partial *pp, uint32_t k, uint32_t tag)
+{
+	struct pblock *b = &pp->blocks[k];
+
+	if (b->received || tag == PICKER_NO_TAG)
+		return false;
+	if (b->req[0] == tag) {
+		b->req[0] = b->req[1];
+	} else if (b->req[1] != tag) {
+		return false;
+	}
+	b->req[1] = PICKER_NO_TAG;
+	if (b->req[0] == PICKER_NO_TAG) {
+		pp->n_free++;
+		p->free_blocks++;
+		p->outstanding--;
+		if (k < pp->first_free)
+			pp->first_free = k;
+	}
+	return true;
+}
+
+/* --- Our pieces ---------------------------------------------------------- */
+
+bool picker_set_have(struct picker *p, uint32_t piece)
+{
+	if (piece >= p->n_pieces)
+		return false;
+	if (bitfield_test(&p->have, piece))
+		return true;
+	struct partial *pp = partial_get(p, piece);
+	if (pp != NULL) {
+		partial_release(p, pp);
+	} else {
+		bucket_unlink(p, piece);
+		p->n_cand--;
+		bitfield_set(&p->busy, piece);
+	}
+	bitfield_set(&p->have, piece);
+	return true;
+}
+
+static struct partial *partial_complete(const struct picker *p, uint32_t piece)
+{
+	if (piece >= p->n_pieces)
+		return NULL;
+	struct partial *pp = partial_get(p, piece);
+	return pp != NULL && pp->n_received == pp->n_blocks ? pp : NULL;
+}
+
+bool picker_piece_passed(struct picker *p, uint32_t piece)
+{
+	struct partial *pp = partial_complete(p, piece);
+
+	if (pp == NULL)
+		return false;
+	partial_release(p, pp);
+	bitfield_set(&p->have, piece);
+	return true;
+}
+
+bool picker_piece_failed(struct picker *p, uint32_t piece, uint32_t avoid_tag)
+{
+	struct partial *pp = partial_complete(p, piece);
+
+	if (pp == NULL)
+		return false;
+	partial_reset(p, pp);
+	pp->avoid = avoid_tag;
+	return true;
+}
+
+uint32_t picker_piece_sender(const struct picker *p, uint32_t piece)
+{
+	const struct partial *pp = partial_complete(p, piece);
+
+	return pp == NULL || pp->mixed ? PICKER_NO_TAG : pp->sender;
+}
+
+uint32_t picker_have_count(const struct picker *p)
+{
+	return bitfield_count(&p->have);
+}
+
+bool picker_is_complete(const struct picker *p)
+{
+	return bitfield_all(&p->have);
+}
+
+const struct bitfield *picker_have(const struct picker *p)
+{
+	return &p->have;
+}
+
+bool picker_interesting(const struct picker *p, const struct bitfield *peer_has)
+{
+	if (peer_has == NULL)
+		return !picker_is_complete(p);
+	return bitfield_any_andnot(peer_has, &p->have);
+}
+
+uint32_t picker_outstanding(const struct picker *p)
+{
+	return p->outstanding;
+}
+
+/* --- Picking ------------------------------------------------------------- */
+
+static bool peer_has_piece(const struct bitfield *peer_has, uint32_t piece)
+{
+	return peer_has == NULL || bitfield_test(peer_has, piece);
+}
+
+/* Appends to cands (up to want) the candidates of bucket b the peer has. */
+static void bucket_collect(const struct picker *p, uint32_t b, const struct bitfield *peer_has,
+                           uint32_t *cands, uint32_t *n, uint32_t want)
+{
+	for (uint32_t i = p->buckets[b].head; i != NONE && *n < want; i = p->pieces[i].next)
+		if (peer_has_piece(peer_has, i))
+			cands[(*n)++] = i;
+}
+
+/* The rarest candidate the peer has (a random one of the first few early
+ * on), or NONE. A peer counted by bitfield has its pieces at availability
+ * 1 or more, so bucket 0 is looked at last for it. */
+static uint32_t pick_new(struct picker *p, const struct bitfield *peer_has)
+{
+	uint32_t cands[PICKER_RANDOM_FIRST];
+	uint32_t n = 0;
+	uint32_t want = picker_have_count(p) < PICKER_RANDOM_UNTIL ? PICKER_RANDOM_FIRST : 1;
+
+	if (p->n_cand == 0)
+		return NONE;
+	if (peer_has != NULL && !bitfield_any_andnot(peer_has, &p->busy))
+		return NONE;
+	for (uint32_t b = peer_has != NULL; b < p->n_buckets && n < want; b++)
+		bucket_collect(p, b, peer_has, cands, &n, want);
+	if (peer_has != NULL && n < want)
+		bucket_collect(p, 0, peer_has, cands, &n, want);
+	if (n == 0)
+		return NONE;
+	return cands[n > 1 ? rng_below(p, n) : 0];
+}
+
+/* Steps 1, 2 and 4 of the policy over the partial pieces. */
+enum partial_pass { PASS_OWN, PASS_OTHERS, PASS_AVOIDED };
+
+static bool pass_accepts(const struct partial *pp, enum partial_pass pass, uint32_t tag)
+{
+	switch (pass) {
+	case PASS_OWN:
+		return pp->owner == tag && pp->avoid != tag;
+	case PASS_OTHERS:
+		return pp->owner != tag && pp->avoid != tag;
+	case PASS_AVOIDED:
+		return pp->avoid == tag;
+	}
+	return false;
+}
+
+static size_t take_partials(struct picker *p, const struct bitfield *peer_has, uint32_t tag,
+                            enum partial_pass pass, struct block_req *out, size_t max)
+{
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < p->n_active && n < max; i++) {
+		struct partial *pp = p->active[i];
+		if (pp->n_free > 0 && pass_accepts(pp, pass, tag) && peer_has_piece(peer_has, pp->piece))
+			n += partial_take(p, pp, tag, out + n, max - n);
+	}
+	return n;
+}
+
+/* Every missing block is requested: nothing free in partials, and no piece
+ * left to start that some peer has. */
+static bool endgame(const struct picker *p)
+{
+	if (p->free_blocks > 0)
+		return false;
+	return p->n_cand == 0 || (p->n_seeds == 0 && p->n_cand == p->buckets[0].count);
+}
+
+static size_t take_duplicates(struct picker *p, const struct bitfield *peer_has, uint32_t tag,
+                              struct block_req *out, size_t max)
+{
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < p->n_active && n < max; i++) {
+		struct partial *pp = p->active[i];
+		if (partial_requested(pp) == 0 || !peer_has_piece(peer_has, pp->piece))
+			continue;
+		for (uint32_t k = 0; k < pp->n_blocks && n < max; k++) {
+			struct pblock *b = &pp->blocks[k];
+			if (b->received || b->req[0] == PICKER_NO_TAG || b->req[0] == tag ||
+			    b->req[1] != PICKER_NO_TAG)
+				continue;
+			b->req[1] = tag;
+			out[n].piece = pp->piece;
+			out[n].offset = k * PICKER_BLOCK_SIZE;
+			out[n].length = picker_block_length(p, pp->piece, out[n].offset);
+			n++;
+		}
+	}
+	return n;
+}
+
+size_t picker_next_blocks(struct picker *p, const struct bitfield *peer_has, uint32_t peer_tag,
+                          struct block_req *out, size_t max)
+{
+	size_t n = 0;
+
+	assert(peer_has == NULL || peer_has->nbits == p->n_pieces);
+	if (peer_tag == PICKER_NO_TAG)
+		return 0;
+	n += take_partials(p, peer_has, peer_tag, PASS_OWN, out + n, max - n);
+	n += take_partials(p, peer_has, peer_tag, PASS_OTHERS, out + n, max - n);
+	while (n < max) {
+		uint32_t piece = pick_new(p, peer_has);
+		if (piece == NONE)
+			break;
+		n += partial_take(p, partial_start(p, piece), peer_tag, out + n, max - n);
+	}
+	n += take_partials(p, peer_has, peer_tag, PASS_AVOIDED, out + n, max - n);
+	if (n < max && endgame(p))
+		n += take_duplicates(p, peer_has, peer_tag, out + n, max - n);
+	return n;
+}
+
+/* --- Replies ------------------------------------------------------------- */
+
+void picker_block_received(struct picker *p, uint32_t piece, uint32_t offset, uint32_t length,
+                           uint32_t peer_tag, struct picker_recv *r)
+{
+	*r = (struct picker_recv){ .other_tag = PICKER_NO_TAG };
+	if (length == 0 || picker_block_length(p, piece, offset) != length)
+		return;
+	struct partial *pp = partial_get(p, piece);
+	if (pp == NULL)
+		return;
+	uint32_t k = offset / PICKER_BLOCK_SIZE;
+	struct pblock *b = &pp->blocks[k];
+	if (b->received)
+		return;
+
+	/* Whoever else still has it requested gets a cancel. */
+	block_unrequest(p, pp, k, peer_tag);
+	if (b->req[0] != PICKER_NO_TAG) {
+		r->cancel_other = true;
+		r->other_tag = b->req[0];
+		p->outstanding--;
+	} else {
+		pp->n_free--;
+		p->free_blocks--;
+	}
+	b->req[0] = b->req[1] = PICKER_NO_TAG;
+	b->received = true;
+	pp->n_received++;
+	if (pp->n_received == 1)
+		pp->sender = peer_tag;
+	else if (pp->sender != peer_tag)
+		pp->mixed = true;
+	r->wanted = true;
+	r->piece_done = pp->n_received == pp->n_blocks;
+}
+
+bool picker_block_cancel(struct picker *p, uint32_t piece, uint32_t offset, uint32_t peer_tag)
+{
+	if (picker_block_length(p, piece, offset) == 0)
+		return false;
+	struct partial *pp = partial_get(p, piece);
+	if (pp == NULL)
+		return false;
+	return block_unrequest(p, pp, offset / PICKER_BLOCK_SIZE, peer_tag);
+}
+
+size_t picker_peer_gone(struct picker *p, uint32_t peer_tag)
+{
+	size_t n = 0;
+
+	if (peer_tag == PICKER_NO_TAG)
+		return 0;
+	for (uint32_t i = 0; i < p->n_active; i++) {
+		struct partial *pp = p->active[i];
+		if (pp->owner == peer_tag)
+			pp->owner = PICKER_NO_TAG;
+		if (partial_requested(pp) == 0)
+			continue;
+		for (uint32_t k = 0; k < pp->n_blocks; k++)
+			n += block_unrequest(p, pp, k, peer_tag);
+	}
+	return n;
+}
