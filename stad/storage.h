@@ -31,7 +31,9 @@
 
 struct storage;
 
-/* Prepares mi's files under base_dir (created if missing): each file's
+/* Prepares mi's files under base_dir (created if missing), laid out as
+ * every client does: base_dir/name for a single-file torrent,
+ * base_dir/name/path for each file of a multi-file one. Each file's
  * path is joined with metainfo_path_join (so it never escapes base_dir),
  * missing parent directories are created (a symlink or non-directory in
  * the way is an error), missing files are created sparse at their final
