@@ -22,7 +22,7 @@
 
 #define TICK_SECS 1
 #define STATUS_EVERY 5                       /* ticks between STATUS= updates */
-#define SWEEP_SHARDS_PER_TICK (SWARM_SHARDS / 64) /* whole table every ~64 s */
+#define SWEEP_CYCLE_MAX 60                   /* seconds for a pass over all shards */
 
 struct options {
 	const char *config;                     /* NULL: default file if it exists */
@@ -180,17 +180,26 @@ static void status_update(struct daemon *d)
 	              (unsigned long long)(t.seeders + t.leechers), rate);
 }
 
+/* A slice of the table per tick, sized so a whole pass takes a quarter of
+ * peer_timeout (at most a minute): peers outlive it by at most that much. */
+static void sweep_slice(struct daemon *d)
+{
+	unsigned timeout = atomic_load(&d->tr.live.peer_timeout);
+	unsigned cycle = timeout / 4 < SWEEP_CYCLE_MAX ? timeout / 4 : SWEEP_CYCLE_MAX;
+	unsigned slice = cycle ? (SWARM_SHARDS + cycle - 1) / cycle : SWARM_SHARDS;
+	size_t dropped = swarm_sweep(d->tr.swarms, tracker_now(), timeout, d->sweep_next, slice);
+
+	if (dropped)
+		log_debug("expired %zu peers", dropped);
+	d->sweep_next = (d->sweep_next + slice) % SWARM_SHARDS;
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
-	unsigned timeout = atomic_load(&d->tr.live.peer_timeout);
 
 	stats_tick(d->tr.stats);
-	size_t dropped = swarm_sweep(d->tr.swarms, tracker_now(), timeout, d->sweep_next,
-	                             SWEEP_SHARDS_PER_TICK);
-	if (dropped)
-		log_debug("expired %zu peers", dropped);
-	d->sweep_next = (d->sweep_next + SWEEP_SHARDS_PER_TICK) % SWARM_SHARDS;
+	sweep_slice(d);
 	if (++d->ticks % STATUS_EVERY == 0)
 		status_update(d);
 }
