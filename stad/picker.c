@@ -338,11 +338,12 @@ static void partial_release(struct picker *p, struct partial *pp)
 {
 	p->free_blocks -= pp->n_free;
 	p->outstanding -= partial_requested(pp);
-	p->pieces[pp->piece].partial = NONE;
 	struct partial *last = p->active[--p->n_active];
 	p->active[pp->slot] = last;
 	last->slot = pp->slot;
 	p->pieces[last->piece].partial = last->slot;
+	/* After the move: pp may be last. */
+	p->pieces[pp->piece].partial = NONE;
 	p->pool[p->n_pool++] = pp;
 }
 
