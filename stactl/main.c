@@ -1,0 +1,87 @@
+/* stactl: control client for stad. One verb per run, or an interactive
+ * console when started without arguments on a terminal. */
+#include <getopt.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "console.h"
+#include "ctl_proto.h"
+
+#define DEFAULT_SOCKET "/run/sta/stad.sock"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: stactl [--socket PATH] [--json] COMMAND [ARGS]\n"
+	        "       stactl [--socket PATH]            (interactive sta> console)\n"
+	        "       stactl help COMMAND | --help | --version\n"
+	        "\n"
+	        "Controls stad, the STA peer daemon, over its UNIX socket.\n\n");
+	commands_list(f);
+	fprintf(f,
+	        "\nOptions:\n"
+	        "  -s, --socket PATH  stad's control socket (default $STA_SOCKET, else %s)\n"
+	        "  -j, --json         print stad's replies as JSON (progress as JSON lines)\n"
+	        "  -h, --help         this help; 'stactl help COMMAND' explains one command\n"
+	        "  -V, --version      print the version and the control protocol version\n"
+	        "\nExit status:\n"
+	        "  0    success\n"
+	        "  1    the request failed (stad answered with an error)\n"
+	        "  2    usage error\n"
+	        "  3    cannot reach stad (not running, wrong socket, connection lost)\n"
+	        "  4    protocol or version mismatch between stactl and stad\n"
+	        "  130  interrupted (Ctrl-C while watching; the download goes on in stad)\n",
+	        DEFAULT_SOCKET);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, 's' }, { "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },         { "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *socket_path = getenv("STA_SOCKET");
+	bool json = false;
+	struct session s;
+	int opt, r;
+
+	setlocale(LC_CTYPE, "");
+	if (!socket_path || !socket_path[0])
+		socket_path = DEFAULT_SOCKET;
+	/* '+': options end at the verb, which parses its own. */
+	while ((opt = getopt_long(argc, argv, "+s:jhV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			socket_path = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("stactl %s (control protocol version %d)\n", STA_VERSION,
+			       CTL_PROTO_VERSION);
+			return 0;
+		default:
+			fprintf(stderr, "stactl: try 'stactl --help'\n");
+			return ST_USAGE;
+		}
+	}
+	if (optind == argc && !isatty(STDIN_FILENO)) {
+		usage(stderr);
+		return ST_USAGE;
+	}
+	session_init(&s, socket_path, json);
+	if (optind == argc)
+		r = console_run(&s);
+	else
+		r = commands_run(&s, argc - optind, argv + optind);
+	session_end(&s);
+	return r;
+}
