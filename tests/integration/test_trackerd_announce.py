@@ -49,14 +49,15 @@ class Announce(st.TestCase):
     def test_non_compact_has_dicts_with_peer_id(self):
         h = ih("noncompact")
         self.join(h, 0)
-        r = self.join(h, 1, compact=0)
+        # Leechers ask: a tracker may leave seeders out of a seeder's reply.
+        r = self.join(h, 1, left=5, compact=0)
         self.assertIsInstance(r[b"peers"], list)
         self.assertEqual(len(r[b"peers"]), 1)
         p = r[b"peers"][0]
         self.assertEqual(p[b"ip"], src(0).encode())
         self.assertEqual(p[b"port"], 6000)
         self.assertEqual(p[b"peer id"], st.peer_id(0))
-        r = self.join(h, 2, compact=0, extra=[("no_peer_id", 1)])
+        r = self.join(h, 2, left=5, compact=0, extra=[("no_peer_id", 1)])
         for p in r[b"peers"]:
             self.assertNotIn(b"peer id", p)
         self.assertEqual(st.reply_peers(r), {(src(0), 6000), (src(1), 6001)})

