@@ -97,7 +97,7 @@ void render_bar(char *out, size_t outsz, int64_t done, int64_t total, size_t wid
 	}
 	double f = fraction(done, total);
 	size_t fill = f < 0 ? 0 : (size_t)floor(f * (double)width);
-	if (fill == width && done < total)
+	if (fill == width && width > 0 && done < total)
 		fill = width - 1;
 	out[0] = '[';
 	memset(out + 1, '#', fill);
