@@ -543,6 +543,8 @@ static size_t take_partials(struct picker *p, const struct bitfield *peer_has, u
 {
 	size_t n = 0;
 
+	if (p->free_blocks == 0)
+		return 0;
 	for (uint32_t i = 0; i < p->n_active && n < max; i++) {
 		struct partial *pp = p->active[i];
 		if (pp->n_free > 0 && pass_accepts(pp, pass, tag) && peer_has_piece(peer_has, pp->piece))

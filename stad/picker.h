@@ -21,13 +21,18 @@
  *  - availability change (have, bitfield bit): O(1), the piece moves
  *    between availability buckets (doubly linked lists by count); seeds
  *    (have-all peers) are one counter, O(1) to add or remove;
- *  - picker_next_blocks: O(P + max) for steps 1-2 (each partial keeps a
- *    cursor on its first free block), plus for step 3 a walk of the
+ *  - picker_next_blocks: O(P + max) for steps 1, 2 and 4 (each partial
+ *    keeps a cursor on its first free block), O(1) when no partial piece
+ *    has a free block (the steady state: peers take whole pieces), plus
+ *    for step 3 a walk of the
  *    buckets from the rarest, skipping pieces this peer lacks; that walk
  *    is taken once per new piece, so it is amortised over the piece's B
  *    blocks, and a word-wide bitfield check (O(n/64)) first makes sure the
  *    peer has some startable piece at all, so a peer with nothing to offer
- *    costs no walk;
+ *    costs no walk. Worst case, when every rarer piece is one the peer
+ *    lacks, O(n) per new piece: measured ~0.3 us per block for 4096
+ *    pieces of 16 blocks; with a seed or typical bitfields 65536 blocks
+ *    pick in about 2 ms;
  *  - block received / cancelled: O(1); peer gone: O(P * B) over partial
  *    pieces only (rare: disconnect or choke).
  * No heap allocation per block: partial-piece records (with their block
@@ -41,8 +46,9 @@
 #include <stdint.h>
 
 #include "bitfield.h"
+#include "metainfo.h"
 
-#define PICKER_BLOCK_SIZE 16384u
+#define PICKER_BLOCK_SIZE MI_BLOCK_SIZE
 #define PICKER_NO_TAG UINT32_MAX
 #define PICKER_RANDOM_FIRST 8u
 #define PICKER_RANDOM_UNTIL 4u
@@ -56,8 +62,8 @@ struct block_req {
 	uint32_t length;
 };
 
-/* n_pieces > 0, piece_length a positive multiple of PICKER_BLOCK_SIZE (or
- * any value if there is a single piece), total_length consistent: in
+/* n_pieces > 0, piece_length > 0 (blocks are PICKER_BLOCK_SIZE, the last
+ * block of a piece may be short), total_length consistent: in
  * ((n_pieces - 1) * piece_length, n_pieces * piece_length]. These come
  * from a validated metainfo; a mismatch is a caller bug (assert). The
  * caller frees the result with picker_free. */
@@ -138,7 +144,8 @@ struct picker_recv {
 	                      call picker_piece_passed or picker_piece_failed */
 	bool cancel_other; /* another peer still has this block requested
 	                      (end-game, or a block re-requested after a
-	                      cancel): send it a cancel for it */
+	                      cancel): send it a cancel; its request is
+	                      already released here */
 	uint32_t other_tag;
 };
 
