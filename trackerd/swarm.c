@@ -18,7 +18,7 @@
  *   IPv4: addr 4 | port 2 | flags 1 | pad 1 | last_seen 4  = 12 bytes a peer
  *   IPv6: addr 16 | port 2 | flags 1 | pad 1 | last_seen 4 = 24 bytes a peer
  *
- * Address and port are big-endian and come first, so memcmp over the first
+ * Address and port are big-endian and come first, so comparing the first
  * alen + 2 bytes orders entries and identifies a peer; last_seen lands on a
  * 4-byte boundary in both layouts.
  */
@@ -85,6 +85,31 @@ static uint8_t *entry_flags(uint8_t *e, int fam)
 	return e + fam_alen(fam) + 2;
 }
 
+/* memcmp for the short keys here (4, 6, 16 or 18 bytes), inlined: it is
+ * the inner loop of every lookup and peer pick. */
+static inline int key_cmp(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t x = load_u64be(a + i), y = load_u64be(b + i);
+		if (x != y)
+			return x < y ? -1 : 1;
+	}
+	if (i + 4 <= len) {
+		uint32_t x = load_u32be(a + i), y = load_u32be(b + i);
+		if (x != y)
+			return x < y ? -1 : 1;
+		i += 4;
+	}
+	if (i + 2 <= len) {
+		uint16_t x = load_u16be(a + i), y = load_u16be(b + i);
+		if (x != y)
+			return x < y ? -1 : 1;
+	}
+	return 0;
+}
+
 /* Index of the first entry whose key (klen bytes) is >= key. */
 static uint32_t plist_lower_bound(const struct plist *l, int fam, const uint8_t *key, size_t klen)
 {
@@ -92,7 +117,7 @@ static uint32_t plist_lower_bound(const struct plist *l, int fam, const uint8_t 
 
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
-		if (memcmp(plist_at(l, fam, mid), key, klen) < 0)
+		if (key_cmp(plist_at(l, fam, mid), key, klen) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -105,7 +130,7 @@ static bool plist_find(const struct plist *l, int fam, const uint8_t *key, uint3
 	size_t klen = fam_alen(fam) + 2;
 
 	*pos = plist_lower_bound(l, fam, key, klen);
-	return *pos < l->n && memcmp(plist_at(l, fam, *pos), key, klen) == 0;
+	return *pos < l->n && key_cmp(plist_at(l, fam, *pos), key, klen) == 0;
 }
 
 static void plist_insert(struct plist *l, int fam, uint32_t pos, const uint8_t *entry)
@@ -400,7 +425,7 @@ static size_t pick_peers(const struct pick *p, const uint8_t *self_key, int self
 	for (uint32_t seen = 0; seen < p->total && got < want; seen++) {
 		int fam = p->fams[li];
 		const uint8_t *e = plist_at(p->lists[li], fam, idx - base);
-		if (fam != self_fam || memcmp(e, self_key, fam_alen(fam) + 2) != 0)
+		if (fam != self_fam || key_cmp(e, self_key, fam_alen(fam) + 2) != 0)
 			peer_from_entry(&out[got++], e, fam);
 		if (++idx == base + p->lists[li]->n) {
 			base += p->lists[li]->n;
@@ -554,7 +579,7 @@ bool swarm_is_seeder(struct swarm_table *t, const uint8_t *info_hash, int family
 	if (s) {
 		const struct plist *l = &s->lists[fam][1];
 		uint32_t pos = plist_lower_bound(l, fam, addr, alen);
-		found = pos < l->n && memcmp(plist_at(l, fam, pos), addr, alen) == 0;
+		found = pos < l->n && key_cmp(plist_at(l, fam, pos), addr, alen) == 0;
 	}
 	pthread_mutex_unlock(&sh->lock);
 	return found;
