@@ -178,9 +178,6 @@ int share_hash_run(struct share_hash_job *job)
 	int rc;
 
 	/* The torrent is named after the last component of the path. */
-	size_t len = strlen(job->path);
-	while (len > 1 && job->path[len - 1] == '/')
-		job->path[--len] = '\0';
 	const char *slash = strrchr(job->path, '/');
 	const char *name = slash ? slash + 1 : job->path;
 
@@ -220,6 +217,10 @@ void share_hash_init(struct share_hash_job *job, const char *path,
 {
 	memset(job, 0, sizeof(*job));
 	job->path = xstrdup(path);
+	/* "dir/" names the torrent "dir", not "". */
+	size_t len = strlen(job->path);
+	while (len > 1 && job->path[len - 1] == '/')
+		job->path[--len] = '\0';
 	job->item.work = sh_work;
 	job->item.done = done;
 }

@@ -52,7 +52,8 @@ struct share_hash_job {
 	char err[256];
 };
 
-/* Zeroes job, copies path, sets item.work and item.done. */
+/* Zeroes job, copies path (without trailing slashes), sets item.work and
+ * item.done. */
 void share_hash_init(struct share_hash_job *job, const char *path,
                      void (*done)(struct work_item *));
 /* Frees path, torrent and mi. */

@@ -286,12 +286,15 @@ static void test_on_workpool(void **state)
 	pctx = (struct pool_ctx){ .loop = pthread_self(), .base = event_base_new() };
 	struct workpool *wp = workpool_new(pctx.base, 2);
 	assert_non_null(wp);
-	share_hash_init(&job, t->share, on_done);
+	char *slashed = xasprintf("%s//", t->share);
+	share_hash_init(&job, slashed, on_done);
+	free(slashed);
 	workpool_submit(wp, &job.item);
 	assert_int_equal(event_base_dispatch(pctx.base), 0);
 	assert_int_equal(pctx.done, 1);
 	assert_int_equal(pctx.status, 0);
 	assert_int_equal(job.mi.n_files, NEXPECT);
+	assert_string_equal(job.mi.name, "share");
 	workpool_free(wp);
 	share_hash_free(&job);
 	event_base_free(pctx.base);
