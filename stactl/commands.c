@@ -239,8 +239,9 @@ static const struct be_node *peer_list(const struct be_doc *doc, const struct be
 static int64_t peer_count(const struct be_doc *doc, const struct be_node *t)
 {
 	const struct be_node *l = peer_list(doc, t);
+	int64_t n = field_count(doc, t, "peers");
 
-	return l ? (int64_t)l->count : field_count(doc, t, "peers");
+	return n < 0 && l ? (int64_t)l->count : n;
 }
 
 static void print_peers(struct session *s, const struct be_node *tor)
@@ -299,7 +300,7 @@ static int cmd_status(struct session *s, const struct verb *v, const struct cmd 
 		printf("no torrents\n");
 		return ST_OK;
 	}
-	table_init(&t, 9, heads, 0x1fc);
+	table_init(&t, 9, heads, 0xfc); /* DONE to SEEDS right-aligned */
 	for (const struct be_node *tor = be_first(doc, tors); tor; tor = be_next(doc, tor)) {
 		char pct[RENDER_NUM_MAX];
 		render_percent(pct, sizeof pct, field_count(doc, tor, "done"),
