@@ -456,8 +456,9 @@ class Terminal(st.TestCase):
         os.write(fd, b"bogus\n")
         out = pty_read_until(fd, b"unknown command", st.slack(10))
         self.assertIn(b"unknown command 'bogus'", out)
-        os.write(fd, b"update\n")
-        pty_read_until(fd, HASH.encode(), st.slack(10))
+        os.write(fd, b"upd\t\n")  # tab completes the verb
+        out = pty_read_until(fd, HASH.encode(), st.slack(10))
+        self.assertIn(b"a.txt", out)
         os.write(fd, b"quit\n")
         self.assertEqual(p.wait(st.slack(10)), 0)
         os.close(fd)
