@@ -3,17 +3,14 @@
 
 #include <assert.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "bencode.h"
+#include "fileio.h"
 #include "xmalloc.h"
 
 /* A resume dict has 9 keys; leave room for a few added by later versions,
@@ -166,113 +163,33 @@ static int rs_fail_errno(char *err, size_t errlen, const char *what, const char 
 	return -1;
 }
 
-static int rs_write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Makes the rename itself durable. */
-static int rs_sync_dir(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir = slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : xstrdup(".");
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc = fd < 0 ? -1 : fsync(fd);
-
-	if (fd >= 0) {
-		int saved = errno;
-		close(fd);
-		errno = saved;
-	}
-	free(dir);
-	return rc;
-}
-
 int resume_save(const char *path, const struct resume_data *rd, char *err, size_t errlen)
 {
-	static atomic_uint counter;
 	struct sta_buf b = STA_BUF_INIT;
-	char *tmp = xasprintf("%s.tmp.%ld.%u", path, (long)getpid(), atomic_fetch_add(&counter, 1));
-	const char *what = NULL;
-	int rc = -1;
 
 	resume_encode(rd, &b);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		rs_fail_errno(err, errlen, "cannot create", tmp);
-		goto out;
-	}
-	if (rs_write_all(fd, b.data, b.len) < 0)
-		what = "write";
-	else if (fsync(fd) < 0)
-		what = "fsync";
-	if (close(fd) < 0 && !what)
-		what = "close";
-	if (!what && rename(tmp, path) < 0)
-		what = "rename to";
-	if (what) {
-		rs_fail_errno(err, errlen, what, what[0] == 'r' ? path : tmp);
-		unlink(tmp);
-		goto out;
-	}
-	if (rs_sync_dir(path) < 0) {
-		rs_fail_errno(err, errlen, "fsync of the directory of", path);
-		goto out;
-	}
-	rc = 0;
-out:;
+	bool ok = file_write_atomic(path, b.data, b.len, 0600);
 	int saved = errno;
-	free(tmp);
 	buf_free(&b);
 	errno = saved;
-	return rc;
+	if (!ok)
+		return rs_fail_errno(err, errlen, "cannot write resume data to", path);
+	return 0;
 }
 
 int resume_load(const char *path, struct resume_data *rd, char *err, size_t errlen)
 {
-	struct stat sb;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t len = 0;
+	uint8_t *data = file_read_all(path, RESUME_MAX_FILE, &len);
 
 	memset(rd, 0, sizeof(*rd));
-	if (fd < 0)
-		return rs_fail_errno(err, errlen, "cannot open", path);
-	if (fstat(fd, &sb) < 0) {
-		rs_fail_errno(err, errlen, "fstat", path);
-		close(fd);
-		return -1;
-	}
-	if (!S_ISREG(sb.st_mode) || sb.st_size > (off_t)RESUME_MAX_FILE) {
-		close(fd);
-		errno = EINVAL;
-		rs_fail(err, errlen, "%s: not a regular file of at most %u bytes", path,
-		        (unsigned)RESUME_MAX_FILE);
-		return -1;
-	}
-	size_t len = (size_t)sb.st_size, got = 0;
-	uint8_t *data = xmalloc(len ? len : 1);
-	int rerr = 0;
-	while (got < len && !rerr) {
-		ssize_t n = read(fd, data + got, len - got);
-		if (n > 0)
-			got += (size_t)n;
-		else if (n == 0)
-			rerr = EIO; /* shrank under us */
-		else if (errno != EINTR)
-			rerr = errno;
-	}
-	close(fd);
-	if (rerr) {
-		free(data);
-		errno = rerr;
+	if (data == NULL) {
+		if (errno == EFBIG || errno == EINVAL) {
+			errno = EINVAL;
+			rs_fail(err, errlen, "%s: not a regular file of at most %u bytes", path,
+			        (unsigned)RESUME_MAX_FILE);
+			return -1;
+		}
 		return rs_fail_errno(err, errlen, "cannot read", path);
 	}
 	char msg[256];

@@ -225,11 +225,12 @@ enum catalog_add_result catalog_add(struct catalog *cat, const struct metainfo *
 	 * Two racing publishes of one hash write identical bytes. */
 	hex_encode(mi->info_hash, HASH_LEN, name);
 	memcpy(name + HEX_LEN, SUFFIX, sizeof SUFFIX);
-	if (!file_write_atomic(cat->dir, name, mi->raw, mi->raw_len)) {
-		log_err("cannot store %s/%s: %s", cat->dir, name, strerror(errno));
+	char *path = xasprintf("%s/%s", cat->dir, name);
+	if (!file_write_atomic(path, mi->raw, mi->raw_len, 0644)) {
+		log_err("cannot store %s: %s", path, strerror(errno));
+		free(path);
 		return CATALOG_IO_ERROR;
 	}
-	char *path = xasprintf("%s/%s", cat->dir, name);
 	int64_t added = stat(path, &st) == 0 ? (int64_t)st.st_mtime : (int64_t)time(NULL);
 	free(path);
 	struct cat_entry *e = entry_new(mi, added);

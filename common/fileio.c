@@ -61,6 +61,7 @@ static bool write_full(int fd, const uint8_t *p, size_t len)
 	return true;
 }
 
+/* Makes a rename inside dir durable. */
 static bool fsync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -74,20 +75,22 @@ static bool fsync_dir(const char *dir)
 	return ok;
 }
 
-bool file_write_atomic(const char *dir, const char *name, const void *data, size_t len)
+bool file_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
+	const char *slash = strrchr(path, '/');
+	char *dir = slash == NULL ? xstrdup(".") : xstrndup(path, slash == path ? 1 : (size_t)(slash - path));
+	const char *name = slash ? slash + 1 : path;
 	char *tmp = xasprintf("%s/.%s.XXXXXX", dir, name);
-	char *dst = xasprintf("%s/%s", dir, name);
 	int fd = mkostemp(tmp, O_CLOEXEC);
 	bool ok = false;
 	int e;
 
 	if (fd >= 0) {
-		ok = fchmod(fd, 0644) == 0 && write_full(fd, data, len) && fsync(fd) == 0;
+		ok = fchmod(fd, mode) == 0 && write_full(fd, data, len) && fsync(fd) == 0;
 		e = errno;
 		ok = close(fd) == 0 && ok;
 		if (ok)
-			ok = rename(tmp, dst) == 0 && fsync_dir(dir);
+			ok = rename(tmp, path) == 0 && fsync_dir(dir);
 		else
 			errno = e;
 		e = errno;
@@ -96,7 +99,7 @@ bool file_write_atomic(const char *dir, const char *name, const void *data, size
 		errno = e;
 	}
 	free(tmp);
-	free(dst);
+	free(dir);
 	return ok;
 }
 
