@@ -104,8 +104,7 @@ static void print_json(struct session *s)
 	buf_free(&b);
 }
 
-/* Text of a string field, escaped, "?" when absent; static per call site
- * is not needed: the caller owns b. */
+/* A string field, escaped, or "?"; the text lives in b (the caller's). */
 static const char *field_text(struct sta_buf *b, struct session *s, const struct be_node *dict,
                               const char *key)
 {
