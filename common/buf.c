@@ -7,10 +7,8 @@
 
 #include "xmalloc.h"
 
-void buf_reserve(struct sta_buf *b, size_t extra)
+void buf_grow(struct sta_buf *b, size_t extra)
 {
-	if (b->cap - b->len >= extra)
-		return;
 	size_t need = b->len + extra;
 	if (need < b->len)
 		abort(); /* size_t overflow: a caller bug, never input-driven */

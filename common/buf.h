@@ -13,7 +13,13 @@ struct sta_buf {
 
 #define STA_BUF_INIT { NULL, 0, 0 }
 
-void buf_reserve(struct sta_buf *b, size_t extra);
+void buf_grow(struct sta_buf *b, size_t extra);
+/* Makes room for extra more bytes; inline because encoders call it per field. */
+static inline void buf_reserve(struct sta_buf *b, size_t extra)
+{
+	if (b->cap - b->len < extra)
+		buf_grow(b, extra);
+}
 void buf_append(struct sta_buf *b, const void *p, size_t n);
 void buf_append_str(struct sta_buf *b, const char *s);
 void buf_append_byte(struct sta_buf *b, uint8_t c);

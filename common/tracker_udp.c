@@ -24,13 +24,20 @@ size_t tracker_compact_peers_encode(struct sta_buf *out, const struct tracker_pe
 {
 	size_t elen = compact_entry_len(family), done = 0;
 
-	for (size_t i = 0; elen && i < n && done < max; i++) {
+	if (elen == 0)
+		return 0;
+	/* One reservation, then plain stores: this runs for every announce. */
+	buf_reserve(out, (n < max ? n : max) * elen);
+	uint8_t *w = out->data + out->len;
+	for (size_t i = 0; i < n && done < max; i++) {
 		if (peers[i].family != family)
 			continue;
-		buf_append(out, peers[i].addr, elen - 2);
-		buf_append_u16be(out, peers[i].port);
+		memcpy(w, peers[i].addr, elen - 2);
+		store_u16be(w + elen - 2, peers[i].port);
+		w += elen;
 		done++;
 	}
+	out->len += done * elen;
 	return done;
 }
 
