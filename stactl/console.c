@@ -1,5 +1,6 @@
 #include "console.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,6 +98,13 @@ static char **console_complete(const char *text, int start, int end)
 	return rl_completion_matches(text, verb_generator);
 }
 
+static volatile sig_atomic_t console_interrupted;
+
+static void console_sigint(int sig)
+{
+	console_interrupted = 1;
+}
+
 /* $HOME/.stactl_history, or NULL without a HOME. */
 static char *history_path(void)
 {
@@ -108,7 +116,12 @@ static char *history_path(void)
 int console_run(struct session *s)
 {
 	char *hist = history_path();
+	struct sigaction sa = { .sa_handler = console_sigint }, old;
 
+	/* Ctrl-C at the prompt drops the line instead of leaving; no
+	 * SA_RESTART, so it cuts the read short. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old);
 	s->console = true;
 	rl_readline_name = "stactl";
 	rl_attempted_completion_function = console_complete;
@@ -121,7 +134,13 @@ int console_run(struct session *s)
 	for (;;) {
 		char **words;
 		const char *err;
+		console_interrupted = 0;
 		char *line = readline("sta> ");
+		if (console_interrupted) {
+			printf("\n");
+			free(line);
+			continue;
+		}
 		if (!line) {
 			printf("\n");
 			break;
@@ -146,6 +165,7 @@ int console_run(struct session *s)
 		if (quit)
 			break;
 	}
+	sigaction(SIGINT, &old, NULL);
 	if (hist)
 		write_history(hist);
 	free(hist);

@@ -4,6 +4,7 @@ Checks the frames stactl sends, how it renders replies, errors, a version
 mismatch, a missing socket, garbage from the server, a WATCH stream, Ctrl-C
 during a watch, and the interactive console through a pty."""
 
+import fcntl
 import json
 import os
 import pty
@@ -12,6 +13,7 @@ import signal
 import socket
 import struct
 import subprocess
+import termios
 import threading
 import time
 
@@ -432,9 +434,12 @@ class Terminal(st.TestCase):
     def spawn(self, args, fake):
         master, slave = pty.openpty()
         env = dict(os.environ, HOME=st.tempdir(), TERM="xterm")
+        # A session whose controlling terminal is the pty, so that ^C is a
+        # SIGINT as on a real terminal.
         p = subprocess.Popen([st.sta_binary("stactl"), "--socket", fake.path] + args,
                              stdin=slave, stdout=slave, stderr=slave, env=env,
-                             start_new_session=True)
+                             start_new_session=True,
+                             preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
         os.close(slave)
         st.at_cleanup(lambda: p.poll() is None and p.kill())
         return p, master, env["HOME"]
@@ -456,6 +461,10 @@ class Terminal(st.TestCase):
         os.write(fd, b"bogus\n")
         out = pty_read_until(fd, b"unknown command", st.slack(10))
         self.assertIn(b"unknown command 'bogus'", out)
+        # ^C drops the half-typed line and keeps the console.
+        os.write(fd, b"upda\x03")
+        pty_read_until(fd, b"sta> ", st.slack(10))
+        self.assertIsNone(p.poll())
         os.write(fd, b"upd\t\n")  # tab completes the verb
         out = pty_read_until(fd, HASH.encode(), st.slack(10))
         self.assertIn(b"a.txt", out)
@@ -466,6 +475,20 @@ class Terminal(st.TestCase):
         self.assertEqual([t for t, _, _ in fake.received], [HELLO, UPDATE, UPDATE])
         with open(os.path.join(home, ".stactl_history"), "rb") as f:
             self.assertIn(b"update", f.read())
+
+    def test_console_ctrl_c_stops_a_watch(self):
+        fake = FakeStad({WATCH: lambda p: [ok()] + [event(1), 0.1] * 200})
+        p, fd, _ = self.spawn([], fake)
+        pty_read_until(fd, b"sta> ", st.slack(10))
+        os.write(fd, b"watch %s\n" % HASH.encode())
+        out = pty_read_until(fd, b"ETA", st.slack(10))
+        self.assertIn(b"0.1%", out)
+        os.write(fd, b"\x03")
+        out = pty_read_until(fd, b"sta> ", st.slack(10))
+        self.assertIn(b"download continues in stad", out)
+        os.write(fd, b"quit\n")
+        self.assertEqual(p.wait(st.slack(10)), 0)
+        os.close(fd)
 
     def test_tty_progress_redraws_at_most_five_times_a_second(self):
         events = [ok()]
