@@ -13,15 +13,15 @@
  * CTL_MSG_ERROR with code "version" and closes when versions differ.
  * Each request gets exactly one OK or ERROR reply, in order; after
  * CTL_MSG_WATCH, CTL_MSG_EVENT frames follow until the client closes or
- * the watched download ends (a final event with "done" = 1).
+ * the watched download ends (a final event with "complete" = 1).
  *
  * Payload keys (all optional unless marked *):
  *   HELLO     client* (str)                       -> OK: server (str), version (int)
  *   STATUS    torrent (str: info-hash hex prefix or name), peers (int 0/1)
  *             -> OK: torrents (list of dicts: info_hash, name, state, size,
- *                done (bytes verified), down_rate, up_rate, peers, seeds,
- *                [peer list when peers=1: addr, client, down, up, blocks,
- *                hash_fails, flags])
+ *                done (bytes verified), down_rate, up_rate, peers (int: count),
+ *                seeds, and when peers=1 was asked: peer_list (list of dicts:
+ *                addr, client, down, up, blocks, hash_fails, flags))
  *   START     -                                   -> OK: announced (int)
  *   UPDATE    -                                   -> OK: files (list of dicts:
  *                name, size, info_hash, seeders, leechers, added)
@@ -33,8 +33,9 @@
  *   PAUSE / RESUME  torrent* (str)                -> OK
  *   CLOSE     -                                   -> OK (stopped announces sent)
  *   WATCH     torrent* (str)                      -> OK, then EVENTs:
- *                info_hash, state, size, done, down_rate, peers, eta (s, -1
- *                unknown), done (int 0/1), error (str)
+ *                info_hash, state, size, done (bytes verified), down_rate,
+ *                peers, eta (s, -1 unknown), complete (int 0/1: the last
+ *                event of a finished download), error (str)
  *   ERROR     code* (str: "version", "not_found", "bad_request", "busy",
  *                "io", "internal"), message* (str, a sentence for the user)
  */
