@@ -26,6 +26,7 @@ def aria2_args(port, extra=()):
     return [st.tool("aria2c"), "--enable-dht=false", "--enable-dht6=false",
             "--bt-enable-lpd=false", "--enable-peer-exchange=false", "--disable-ipv6=true",
             "--listen-port=%d" % port, "--file-allocation=none", "--console-log-level=warn",
+            "--log=-", "--log-level=info",
             "--summary-interval=0", "--bt-tracker-connect-timeout=5",
             "--bt-tracker-timeout=5", "--max-overall-upload-limit=0"] + list(extra)
 
