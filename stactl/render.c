@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "xmalloc.h"
 
 const char *buf_cstr(struct sta_buf *b)
@@ -126,39 +127,6 @@ void render_progress(struct sta_buf *out, const struct progress *p, size_t bar_w
 	buf_printf(out, "%s %6s  %s of %s  %s  %s  ETA %s", bar, pct, done, size, rate, peers, eta);
 }
 
-/* Length of the valid UTF-8 sequence at s (its code point in *cp), or 0
- * for an invalid, overlong, surrogate or truncated one. */
-static size_t utf8_next(const uint8_t *s, size_t len, uint32_t *cp)
-{
-	uint8_t c = s[0];
-	size_t n;
-	uint32_t v, min;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	} else if ((c & 0xe0) == 0xc0) {
-		n = 2, v = c & 0x1f, min = 0x80;
-	} else if ((c & 0xf0) == 0xe0) {
-		n = 3, v = c & 0x0f, min = 0x800;
-	} else if ((c & 0xf8) == 0xf0) {
-		n = 4, v = c & 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (len < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = (v << 6) | (s[i] & 0x3f);
-	}
-	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return n;
-}
-
 /* Characters that would let a hostile name move the cursor, recolour the
  * terminal or reorder the line. */
 static bool cp_unsafe(uint32_t cp)
@@ -187,7 +155,7 @@ size_t render_text(struct sta_buf *out, const uint8_t *s, size_t len)
 
 	for (size_t i = 0; i < len;) {
 		uint32_t cp;
-		size_t n = utf8_next(s + i, len - i, &cp);
+		size_t n = utf8_decode(s + i, len - i, &cp);
 		if (n == 1 && cp == '\\') {
 			/* Doubled, so that a literal "\x1b" in a name stays distinct. */
 			buf_append_str(out, "\\\\");
@@ -217,40 +185,11 @@ size_t text_width(const char *str)
 
 	for (size_t i = 0; i < len;) {
 		uint32_t cp;
-		size_t n = utf8_next(s + i, len - i, &cp);
+		size_t n = utf8_decode(s + i, len - i, &cp);
 		width += n ? cp_width(cp) : 1;
 		i += n ? n : 1;
 	}
 	return width;
-}
-
-void render_json_string(struct sta_buf *out, const uint8_t *s, size_t len)
-{
-	buf_append_byte(out, '"');
-	for (size_t i = 0; i < len;) {
-		uint32_t cp;
-		size_t n = utf8_next(s + i, len - i, &cp);
-		if (n == 0) {
-			buf_append_str(out, "\\ufffd");
-			i++;
-			continue;
-		}
-		if (cp == '"' || cp == '\\') {
-			buf_append_byte(out, '\\');
-			buf_append_byte(out, (uint8_t)cp);
-		} else if (cp == '\n') {
-			buf_append_str(out, "\\n");
-		} else if (cp == '\t') {
-			buf_append_str(out, "\\t");
-		} else if (cp < 0x20 || cp == 0x7f || cp == 0x2028 || cp == 0x2029) {
-			/* U+2028/9 are valid JSON but break JavaScript parsers. */
-			buf_printf(out, "\\u%04x", (unsigned)cp);
-		} else {
-			buf_append(out, s + i, n);
-		}
-		i += n;
-	}
-	buf_append_byte(out, '"');
 }
 
 static bool json_node(struct sta_buf *out, const struct be_doc *doc, const struct be_node *n,
@@ -265,7 +204,7 @@ static bool json_node(struct sta_buf *out, const struct be_doc *doc, const struc
 		buf_printf(out, "%" PRId64, n->ival);
 		return true;
 	case BE_STR:
-		render_json_string(out, be_str(doc, n), n->str_len);
+		json_append_string(out, be_str(doc, n), n->str_len);
 		return true;
 	case BE_LIST:
 	case BE_DICT: {
@@ -276,7 +215,7 @@ static bool json_node(struct sta_buf *out, const struct be_doc *doc, const struc
 			if (dict && key) {
 				if (!first)
 					buf_append_byte(out, ',');
-				render_json_string(out, be_str(doc, c), c->str_len);
+				json_append_string(out, be_str(doc, c), c->str_len);
 				buf_append_byte(out, ':');
 			} else {
 				if (!dict && !first)
@@ -359,7 +298,7 @@ static size_t cell_cut(const char *cell, size_t max_width, size_t *width)
 		return len;
 	while (i < len) {
 		uint32_t cp;
-		size_t n = utf8_next(s + i, len - i, &cp);
+		size_t n = utf8_decode(s + i, len - i, &cp);
 		size_t cw = n ? cp_width(cp) : 1;
 		if (used + cw > max_width - 3)
 			break;

@@ -48,9 +48,6 @@ size_t render_text(struct sta_buf *out, const uint8_t *s, size_t len);
 /* Display width of already-safe UTF-8 text (wide CJK counts 2). */
 size_t text_width(const char *s);
 
-/* Appends a JSON string literal; invalid UTF-8 becomes U+FFFD so the output
- * is always valid JSON. */
-void render_json_string(struct sta_buf *out, const uint8_t *s, size_t len);
 /* Appends node n as JSON (dicts become objects). False, with output cut
  * back, when the value nests deeper than the control protocol allows. */
 bool render_json(struct sta_buf *out, const struct be_doc *doc, const struct be_node *n);

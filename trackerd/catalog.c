@@ -11,6 +11,7 @@
 #include "bencode.h"
 #include "fileio.h"
 #include "hex.h"
+#include "json.h"
 #include "log.h"
 #include "swarm.h"
 #include "xmalloc.h"
@@ -257,60 +258,6 @@ bool catalog_fetch(struct catalog *cat, const uint8_t info_hash[20], struct sta_
 }
 
 /* ---- listing ---- */
-
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 if invalid:
- * overlong forms, surrogates and code points past U+10FFFF are invalid. */
-static size_t utf8_seq_len(const uint8_t *s, size_t len)
-{
-	uint8_t c = s[0];
-	size_t n;
-	uint32_t cp, min;
-
-	if (c < 0x80)
-		return 1;
-	if ((c & 0xe0) == 0xc0)
-		n = 2, cp = c & 0x1f, min = 0x80;
-	else if ((c & 0xf0) == 0xe0)
-		n = 3, cp = c & 0x0f, min = 0x800;
-	else if ((c & 0xf8) == 0xf0)
-		n = 4, cp = c & 0x07, min = 0x10000;
-	else
-		return 0;
-	if (len < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-void json_append_string(struct sta_buf *out, const uint8_t *s, size_t len)
-{
-	buf_append_byte(out, '"');
-	for (size_t i = 0; i < len;) {
-		uint8_t c = s[i];
-		size_t n = utf8_seq_len(s + i, len - i);
-		if (n == 0) {
-			buf_append_str(out, "\\ufffd");
-			i++;
-		} else if (c == '"' || c == '\\') {
-			buf_append_byte(out, '\\');
-			buf_append_byte(out, c);
-			i++;
-		} else if (c < 0x20 || c == 0x7f) {
-			buf_printf(out, "\\u%04x", c);
-			i++;
-		} else {
-			buf_append(out, s + i, n);
-			i += n;
-		}
-	}
-	buf_append_byte(out, '"');
-}
 
 static int entry_cmp_name(const void *a, const void *b)
 {

@@ -42,8 +42,4 @@ bool catalog_fetch(struct catalog *cat, const uint8_t info_hash[20], struct sta_
 void catalog_render(struct catalog *cat, struct swarm_table *swarms, bool json,
                     struct sta_buf *out);
 
-/* Appends s as a JSON string literal (with quotes): '"', '\\' and control
- * characters escaped, valid UTF-8 kept, each invalid byte as \ufffd. */
-void json_append_string(struct sta_buf *out, const uint8_t *s, size_t len);
-
 #endif

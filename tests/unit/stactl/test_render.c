@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 
+#include "json.h"
 #include "render.h"
 
 static void test_sizes(void **state)
@@ -185,7 +186,7 @@ static void test_text_escapes_hostile_bytes(void **state)
 static const char *json(struct sta_buf *b, const char *s, size_t len)
 {
 	buf_clear(b);
-	render_json_string(b, (const uint8_t *)s, len);
+	json_append_string(b, (const uint8_t *)s, len);
 	return buf_cstr(b);
 }
 

@@ -12,6 +12,7 @@
 
 #include "catalog.h"
 #include "fileio.h"
+#include "json.h"
 #include "hex.h"
 #include "swarm.h"
 
