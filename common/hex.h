@@ -11,5 +11,7 @@ void hex_encode(const uint8_t *in, size_t len, char *out);
 /* Decodes exactly 2*outlen hex digits (either case) from in[0..inlen);
  * false, with out untouched, on a wrong length or any non-hex byte. */
 bool hex_decode(const char *in, size_t inlen, uint8_t *out, size_t outlen);
+/* Value of one hex digit (either case), or -1. */
+int hex_value(char c);
 
 #endif

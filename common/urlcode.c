@@ -1,23 +1,13 @@
 /* Percent-encoding of query values (RFC 3986). */
 #include <stdbool.h>
 
+#include "hex.h"
 #include "tracker_proto.h"
 
 static bool url_unreserved(uint8_t c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 	       c == '-' || c == '.' || c == '_' || c == '~';
-}
-
-static int url_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 void url_encode(struct sta_buf *out, const uint8_t *data, size_t len)
@@ -46,7 +36,7 @@ long url_decode(const char *src, size_t len, uint8_t *out)
 		}
 		if (len - i < 3)
 			return -1;
-		int hi = url_hexval(src[i + 1]), lo = url_hexval(src[i + 2]);
+		int hi = hex_value(src[i + 1]), lo = hex_value(src[i + 2]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		out[o++] = (uint8_t)(hi << 4 | lo);
