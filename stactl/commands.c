@@ -226,13 +226,9 @@ static int cmd_update(struct session *s, const struct verb *v, const struct cmd 
 	return ST_OK;
 }
 
-/* A torrent's peer list: "peer_list", or "peers" when that is a list
- * rather than the count. */
 static const struct be_node *peer_list(const struct be_doc *doc, const struct be_node *t)
 {
-	const struct be_node *l = be_dict_get_type(doc, t, "peer_list", BE_LIST);
-
-	return l ? l : be_dict_get_type(doc, t, "peers", BE_LIST);
+	return be_dict_get_type(doc, t, "peer_list", BE_LIST);
 }
 
 static int64_t peer_count(const struct be_doc *doc, const struct be_node *t)
@@ -376,26 +372,12 @@ static void watch_break_line(struct watch *w)
 	w->drawn = false;
 }
 
-/* Whether an event says the download is complete and verified. The
- * protocol's "done" is both the verified byte count and the final 0/1
- * flag, so several signs are accepted: done reaching size, a seeding or
- * complete state, or an explicit "complete"/"finished" flag. */
-static bool event_complete(const struct be_doc *doc, const struct be_node *ev,
-                           const struct progress *p)
+/* The last event of a finished download carries complete=1 (ctl_proto.h). */
+static bool event_complete(const struct be_doc *doc, const struct be_node *ev)
 {
-	static const char *const states[] = { "seeding", "complete", "completed", "done",
-		                              "finished" };
 	int64_t flag;
-	size_t len;
-	const uint8_t *state = be_dict_get_str(doc, ev, "state", &len);
 
-	if ((field_int(doc, ev, "complete", &flag) && flag == 1) ||
-	    (field_int(doc, ev, "finished", &flag) && flag == 1))
-		return true;
-	for (size_t i = 0; state && i < sizeof states / sizeof states[0]; i++)
-		if (len == strlen(states[i]) && memcmp(state, states[i], len) == 0)
-			return true;
-	return p->size >= 0 && p->done >= p->size;
+	return field_int(doc, ev, "complete", &flag) && flag == 1;
 }
 
 /* Handles one EVENT: ST_OK when the download is complete, ST_FAILED when
@@ -423,7 +405,7 @@ static int watch_event(struct session *s, struct watch *w)
 	if (!field_int(doc, ev, "eta", &w->p.eta) || w->p.eta < 0)
 		w->p.eta = -1;
 	w->pending = true;
-	bool complete = event_complete(doc, ev, &w->p);
+	bool complete = event_complete(doc, ev);
 	watch_draw(w, complete);
 	return complete ? ST_OK : CLIENT_AGAIN;
 }

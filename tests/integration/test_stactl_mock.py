@@ -282,7 +282,7 @@ class Replies(st.TestCase):
         with open(tpath, "wb") as f:
             f.write(b"d4:infod4:name1:xee")
         events = [event(0), event(400), 0.05, event(800, eta=1),
-                  event(1000, state="seeding", eta=0)]
+                  event(1000, state="seeding", eta=0, complete=1)]
         fake = FakeStad({
             REQUEST: lambda p: [ok({"info_hash": HASH, "name": "x", "size": 1000})],
             WATCH: lambda p: [ok()] + events,
@@ -308,7 +308,7 @@ class Replies(st.TestCase):
     def test_request_json_events(self):
         fake = FakeStad({
             REQUEST: lambda p: [ok({"info_hash": HASH, "name": "x", "size": 1000})],
-            WATCH: lambda p: [ok(), event(500), event(1000, done_flag=1, state="seeding")],
+            WATCH: lambda p: [ok(), event(500), event(1000, complete=1, state="seeding")],
         })
         r = stactl("--json", "request", "hello", fake=fake)
         self.assertExit(r, 0)
@@ -494,7 +494,7 @@ class Terminal(st.TestCase):
         events = [ok()]
         for i in range(40):
             events += [event(i * 10), 0.025]
-        events.append(event(1000, state="seeding"))
+        events.append(event(1000, state="seeding", complete=1))
         fake = FakeStad({WATCH: lambda p: events})
         p, fd, _ = self.spawn(["watch", HASH], fake)
         out = pty_read_until(fd, b"verified", st.slack(20))
