@@ -253,8 +253,10 @@ static void udp_wait_del(struct announce_sub *s)
 	if (i == NOT_QUEUED)
 		return;
 	s->att.udp_idx = NOT_QUEUED;
-	a->udp_wait[i] = a->udp_wait[--a->n_udp_wait];
-	a->udp_wait[i]->att.udp_idx = i;
+	if (i != --a->n_udp_wait) {
+		a->udp_wait[i] = a->udp_wait[a->n_udp_wait];
+		a->udp_wait[i]->att.udp_idx = i;
+	}
 }
 
 static bool same_addr(const struct sockaddr_storage *x, socklen_t xl,
@@ -537,14 +539,12 @@ static void attempt_ok(struct announce_sub *s, uint32_t interval, uint32_t min_i
 	struct attempt *t = &s->att;
 	struct trk *k = t->trk;
 	enum tracker_event ev = t->event;
-	char esc[160];
 
 	attempt_clear(s);
 	if (s->detached)
 		return detached_done(s);
 	if (warning && *warning)
-		log_info("tracker %s warns: %s", k->url,
-		         log_escape(esc, sizeof esc, warning, strlen(warning)));
+		log_info("tracker %s warns: %s", k->url, warning); /* escaped by the parser */
 	s->ok_trk = k;
 	move_to_front(&s->tiers[s->pos_tier], s->pos_idx);
 	s->interval = clamp_interval(interval);
@@ -612,12 +612,9 @@ static void attempt_failed(struct announce_sub *s, const char *why, bool tracker
 static void udp_reply(struct announce_sub *s, const struct udp_reply *r)
 {
 	struct attempt *t = &s->att;
-	char esc[200], why[256];
-
-	if (r->action == UDP_ACTION_ERROR) {
-		snprintf(why, sizeof why, "%s", log_escape(esc, sizeof esc, r->error, strlen(r->error)));
-		return attempt_failed(s, why, true);
-	}
+	/* The codec has escaped the message. */
+	if (r->action == UDP_ACTION_ERROR)
+		return attempt_failed(s, r->error, true);
 	if (t->state == ATT_UDP_CONNECT && r->action == UDP_ACTION_CONNECT) {
 		conn_id_store(s->a, t, r->connection_id);
 		t->tries = 0;
@@ -648,9 +645,8 @@ static void http_done(void *arg, const struct http_result *res)
 		return attempt_failed(s, why, false);
 	}
 	if (rep.failed) {
-		char esc[260];
-		snprintf(why, sizeof why, "%s",
-		         log_escape(esc, sizeof esc, rep.failure, strlen(rep.failure)));
+		/* rep.failure is escaped already; copied as rep is freed first. */
+		snprintf(why, sizeof why, "%s", rep.failure);
 		tracker_announce_reply_free(&rep);
 		return attempt_failed(s, why, true);
 	}

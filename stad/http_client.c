@@ -1,12 +1,18 @@
-/* One-shot HTTP requests over evhttp for the announcer and the catalog client. */
+/* One-shot HTTP/1.0 requests over a bufferevent for the announcer and the
+ * catalog client. HTTP/1.0 keeps replies simple (no chunked encoding, the
+ * server closes), and owning the socket lets a failed connect be reported
+ * with its real errno (evhttp loses it). */
 #include <errno.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <event2/http.h>
 #include <event2/util.h>
+#include <netdb.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http_client.h"
 #include "log.h"
@@ -14,10 +20,10 @@
 #include "xmalloc.h"
 
 struct http_req {
-	struct evhttp_connection *conn;
-	struct event *reaper;           /* frees conn and us after the callback */
-	enum evhttp_request_error why;
-	bool have_why;
+	struct bufferevent *bev;
+	bool connected;
+	size_t max_body;
+	int timeout_s;
 	http_done_cb cb;
 	void *arg;
 	char what[32];
@@ -122,106 +128,193 @@ static bool is_numeric_host(const char *host)
 	return evutil_inet_pton(AF_INET, host, a) == 1 || evutil_inet_pton(AF_INET6, host, a) == 1;
 }
 
-static void req_reap(evutil_socket_t fd, short what, void *arg)
+/* Value of header name in the header block h[0..len) (after the status
+ * line), or NULL; *vlen gets its length without surrounding blanks. */
+static const char *find_header(const char *h, size_t len, const char *name, size_t *vlen)
 {
-	http_req_cancel(arg);
-}
+	size_t nlen = strlen(name);
+	const char *end = h + len;
 
-static void req_error(enum evhttp_request_error why, void *arg)
-{
-	struct http_req *c = arg;
-
-	c->why = why;
-	c->have_why = true;
-}
-
-/* evhttp reports a refused connect only through errno, so errno is read
- * right in the callback, and only values a connect can produce are trusted. */
-static const char *connect_errno_text(int e)
-{
-	switch (e) {
-	case ECONNREFUSED:
-	case ECONNRESET:
-	case ENETUNREACH:
-	case EHOSTUNREACH:
-	case ETIMEDOUT:
-	case EADDRNOTAVAIL:
-	case ENETDOWN:
-		return strerror(e);
-	default:
-		return NULL;
-	}
-}
-
-static void failure_text(const struct http_req *c, int saved_errno, char *out, size_t outsz)
-{
-	const char *why = connect_errno_text(saved_errno);
-
-	if (c->have_why) {
-		switch (c->why) {
-		case EVREQ_HTTP_TIMEOUT:
-			why = "no reply in time";
-			break;
-		case EVREQ_HTTP_DATA_TOO_LONG:
-			snprintf(out, outsz, "%s %s sent a reply too large", c->what, c->hostport);
-			return;
-		case EVREQ_HTTP_INVALID_HEADER:
-			snprintf(out, outsz, "%s %s sent a malformed HTTP reply", c->what, c->hostport);
-			return;
-		case EVREQ_HTTP_EOF:
-			if (!why)
-				why = "connection closed before the reply";
-			break;
-		default:
-			break;
+	while (h < end) {
+		const char *eol = memchr(h, '\n', (size_t)(end - h));
+		const char *line_end = eol ? eol : end;
+		if ((size_t)(line_end - h) > nlen && h[nlen] == ':' && strncasecmp(h, name, nlen) == 0) {
+			const char *v = h + nlen + 1, *ve = line_end;
+			while (v < ve && (*v == ' ' || *v == '\t'))
+				v++;
+			while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
+				ve--;
+			*vlen = (size_t)(ve - v);
+			return v;
 		}
+		h = eol ? eol + 1 : end;
 	}
-	snprintf(out, outsz, "cannot reach %s %s: %s", c->what, c->hostport,
-	         why ? why : "connection failed");
+	return NULL;
 }
 
-static void req_done(struct evhttp_request *req, void *arg)
+int http_reply_parse(const uint8_t *data, size_t len, bool eof, struct http_reply_view *v,
+                     char *err, size_t errsz)
 {
-	int saved_errno = errno;
-	struct http_req *c = arg;
-	struct http_result r = { 0 };
+	const char *p = (const char *)data;
+	size_t scan = len < HTTP_HEADER_MAX ? len : HTTP_HEADER_MAX;
+	const char *hend = memmem(p, scan, "\r\n\r\n", 4);
+	size_t hsep = 4;
+
+	if (!hend) {
+		hend = memmem(p, scan, "\n\n", 2);
+		hsep = 2;
+	}
+	if (!hend) {
+		if (len >= HTTP_HEADER_MAX) {
+			snprintf(err, errsz, "reply headers longer than %u bytes", HTTP_HEADER_MAX);
+			return -1;
+		}
+		if (eof)
+			snprintf(err, errsz, "connection closed before the reply headers ended");
+		return eof ? -1 : 0;
+	}
+	uint64_t status;
+	if (hend - p < 12 || memcmp(p, "HTTP/1.", 7) != 0 || (p[7] != '0' && p[7] != '1') ||
+	    p[8] != ' ' || !strnum_u64(p + 9, 3, 100, 599, &status) ||
+	    (p[12] != ' ' && p[12] != '\r' && p[12] != '\n')) {
+		snprintf(err, errsz, "not an HTTP reply");
+		return -1;
+	}
+	const char *hdrs = (const char *)memchr(p, '\n', (size_t)(hend - p) + 1) + 1;
+	size_t hlen = hdrs < hend ? (size_t)(hend - hdrs) : 0, vlen;
+	const char *te = find_header(hdrs, hlen, "Transfer-Encoding", &vlen);
+	if (te && !(vlen == 8 && strncasecmp(te, "identity", 8) == 0)) {
+		snprintf(err, errsz, "unsupported Transfer-Encoding in the reply");
+		return -1;
+	}
+	size_t off = (size_t)(hend - p) + hsep, have = len - off;
+	const char *cl = find_header(hdrs, hlen, "Content-Length", &vlen);
+	uint64_t want = 0;
+	if (cl && !strnum_u64(cl, vlen, 0, UINT64_MAX, &want)) {
+		snprintf(err, errsz, "bad Content-Length in the reply");
+		return -1;
+	}
+	v->status = (int)status;
+	v->body_off = off;
+	if (cl) {
+		if (have < want) {
+			if (eof)
+				snprintf(err, errsz, "reply cut short: %zu of %llu bytes", have,
+				         (unsigned long long)want);
+			return eof ? -1 : 0;
+		}
+		v->body_len = (size_t)want; /* anything after it is ignored */
+		return 1;
+	}
+	v->body_len = have;
+	return eof ? 1 : 0;
+}
+
+static void req_finish(struct http_req *c, const struct http_result *r)
+{
+	c->cb(c->arg, r);
+	http_req_cancel(c);
+}
+
+static void req_fail(struct http_req *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void req_fail(struct http_req *c, const char *fmt, ...)
+{
 	char msg[512];
+	struct http_result r = { .error = msg };
+	va_list ap;
 
-	if (req && evhttp_request_get_response_code(req) > 0) {
-		struct evbuffer *in = evhttp_request_get_input_buffer(req);
-		r.status = evhttp_request_get_response_code(req);
-		r.len = evbuffer_get_length(in);
-		r.body = evbuffer_pullup(in, -1);
-		if (!r.body)
-			r.body = (const uint8_t *)"";
-	} else {
-		failure_text(c, saved_errno, msg, sizeof msg);
-		r.error = msg;
-	}
-	c->cb(c->arg, &r);
-	/* Neither the connection nor this request may be freed while evhttp
-	 * is still unwinding: the reaper does it from the loop. */
-	event_active(c->reaper, EV_TIMEOUT, 0);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	req_finish(c, &r);
 }
 
-static bool add_headers(struct evhttp_request *req, const struct http_url *u,
-                        const struct http_req_opts *o, const char *hostport)
+/* Tries to complete the reply; true when the request is finished (and freed). */
+static bool req_try_reply(struct http_req *c, bool eof)
 {
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-	char len[32];
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t len = evbuffer_get_length(in);
+	struct http_reply_view v;
+	char err[128];
 
-	if (evhttp_add_header(h, "Host", u->port == 80 ? u->host : hostport) != 0 ||
-	    evhttp_add_header(h, "Connection", "close") != 0 ||
-	    evhttp_add_header(h, "User-Agent", "stad/" STA_VERSION) != 0)
-		return false;
-	if (o->header_name && evhttp_add_header(h, o->header_name, o->header_value) != 0)
-		return false;
-	if (!o->post)
+	if (len > c->max_body + HTTP_HEADER_MAX) {
+		req_fail(c, "%s %s sent a reply too large", c->what, c->hostport);
 		return true;
-	snprintf(len, sizeof len, "%zu", o->body_len);
-	return evhttp_add_header(h, "Content-Type", "application/x-bittorrent") == 0 &&
-	       evhttp_add_header(h, "Content-Length", len) == 0 &&
-	       evbuffer_add(evhttp_request_get_output_buffer(req), o->body, o->body_len) == 0;
+	}
+	const uint8_t *data = len ? evbuffer_pullup(in, -1) : (const uint8_t *)"";
+	int rc = http_reply_parse(data, len, eof, &v, err, sizeof err);
+	if (rc == 0)
+		return false;
+	if (rc < 0) {
+		req_fail(c, "%s %s sent a bad HTTP reply: %s", c->what, c->hostport, err);
+		return true;
+	}
+	if (v.body_len > c->max_body) {
+		req_fail(c, "%s %s sent a reply too large", c->what, c->hostport);
+		return true;
+	}
+	struct http_result r = { .status = v.status, .body = data + v.body_off, .len = v.body_len };
+	req_finish(c, &r);
+	return true;
+}
+
+static void req_read(struct bufferevent *bev, void *arg)
+{
+	req_try_reply(arg, false);
+}
+
+static void req_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct http_req *c = arg;
+	int e = EVUTIL_SOCKET_ERROR();
+	char t[32];
+
+	if (what & BEV_EVENT_CONNECTED) {
+		c->connected = true;
+		return;
+	}
+	if (what & BEV_EVENT_EOF) {
+		req_try_reply(c, true);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT) {
+		snprintf(t, sizeof t, "%d s", c->timeout_s);
+		if (c->connected)
+			req_fail(c, "no reply from %s %s within %s", c->what, c->hostport, t);
+		else
+			req_fail(c, "cannot reach %s %s: no answer within %s", c->what, c->hostport, t);
+		return;
+	}
+	int dns = bufferevent_socket_get_dns_error(bev);
+	if (dns)
+		req_fail(c, "cannot resolve %s %s: %s", c->what, c->hostport,
+		         evutil_gai_strerror(dns));
+	else if (c->connected)
+		req_fail(c, "connection to %s %s lost: %s", c->what, c->hostport,
+		         evutil_socket_error_to_string(e));
+	else
+		req_fail(c, "cannot reach %s %s: %s", c->what, c->hostport,
+		         evutil_socket_error_to_string(e));
+}
+
+static void write_request(struct http_req *c, const struct http_url *u,
+                          const struct http_req_opts *o)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	evbuffer_add_printf(out, "%s %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: stad/" STA_VERSION
+	                    "\r\nConnection: close\r\n", o->post ? "POST" : "GET", u->path,
+	                    u->port == 80 ? u->host : c->hostport);
+	if (o->header_name)
+		evbuffer_add_printf(out, "%s: %s\r\n", o->header_name, o->header_value);
+	if (o->post)
+		evbuffer_add_printf(out, "Content-Type: application/x-bittorrent\r\n"
+		                    "Content-Length: %zu\r\n", o->body_len);
+	evbuffer_add(out, "\r\n", 2);
+	if (o->post)
+		evbuffer_add(out, o->body, o->body_len);
 }
 
 struct http_req *http_req_start(struct event_base *base, struct evdns_base *dns,
@@ -234,42 +327,36 @@ struct http_req *http_req_start(struct event_base *base, struct evdns_base *dns,
 		return NULL;
 	if (u.udp) {
 		http_url_free(&u);
-		return url_error(err, errsz, url, "not an http:// URL"), NULL;
+		url_error(err, errsz, url, "not an http:// URL");
+		return NULL;
 	}
 	struct http_req *c = xcalloc(1, sizeof *c);
 	c->cb = cb;
 	c->arg = arg;
+	c->max_body = o->max_body;
+	c->timeout_s = o->timeout_s;
 	snprintf(c->what, sizeof c->what, "%s", o->what ? o->what : "server");
 	http_url_hostport(&u, c->hostport, sizeof c->hostport);
 	if (!dns && !is_numeric_host(u.host)) {
 		snprintf(err, errsz, "cannot resolve %s %s: no resolver", c->what, c->hostport);
 		goto fail;
 	}
-	c->reaper = event_new(base, -1, 0, req_reap, c);
-	c->conn = c->reaper ? evhttp_connection_base_new(base, dns, u.host, u.port) : NULL;
-	if (!c->conn) {
+	/* Deferred callbacks: a numeric host or an immediate refusal must not
+	 * call back from inside this function. */
+	c->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (!c->bev) {
 		snprintf(err, errsz, "cannot connect to %s %s: out of resources", c->what,
 		         c->hostport);
 		goto fail;
 	}
-	evhttp_connection_set_timeout(c->conn, o->timeout_s);
-	evhttp_connection_set_retries(c->conn, 0);
-	evhttp_connection_set_max_body_size(c->conn, (ev_ssize_t)o->max_body);
-	struct evhttp_request *req = evhttp_request_new(req_done, c);
-	if (!req) {
-		snprintf(err, errsz, "cannot build a request to %s %s", c->what, c->hostport);
-		goto fail;
-	}
-	evhttp_request_set_error_cb(req, req_error);
-	if (!add_headers(req, &u, o, c->hostport)) {
-		evhttp_request_free(req);
-		snprintf(err, errsz, "cannot build a request to %s %s", c->what, c->hostport);
-		goto fail;
-	}
-	/* On failure evhttp_make_request frees req itself. */
-	if (evhttp_make_request(c->conn, req, o->post ? EVHTTP_REQ_POST : EVHTTP_REQ_GET,
-	                        u.path) != 0) {
-		snprintf(err, errsz, "cannot send a request to %s %s", c->what, c->hostport);
+	struct timeval tv = { o->timeout_s, 0 };
+	bufferevent_set_timeouts(c->bev, &tv, &tv);
+	bufferevent_setcb(c->bev, req_read, NULL, req_event, c);
+	write_request(c, &u, o);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	if (bufferevent_socket_connect_hostname(c->bev, dns, AF_UNSPEC, u.host, u.port) != 0) {
+		snprintf(err, errsz, "cannot reach %s %s: %s", c->what, c->hostport,
+		         strerror(errno));
 		goto fail;
 	}
 	http_url_free(&u);
@@ -284,10 +371,7 @@ void http_req_cancel(struct http_req *c)
 {
 	if (!c)
 		return;
-	/* Frees any request still queued on the connection, without callbacks. */
-	if (c->conn)
-		evhttp_connection_free(c->conn);
-	if (c->reaper)
-		event_free(c->reaper);
+	if (c->bev)
+		bufferevent_free(c->bev);
 	free(c);
 }

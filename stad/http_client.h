@@ -1,7 +1,9 @@
-/* A small asynchronous HTTP/1.1 client over evhttp, shared by the announcer
- * and the catalog client: one request per connection, a capped reply body,
- * a timeout, and failures turned into sentences for a user
- * ("cannot reach tracker 127.0.0.1:6969: Connection refused").
+/* A small asynchronous HTTP/1.0 client over a bufferevent, shared by the
+ * announcer and the catalog client: one request per connection, a capped
+ * reply body, a timeout, and failures turned into sentences for a user
+ * ("cannot reach tracker 127.0.0.1:6969: Connection refused"). Not evhttp:
+ * it drops the errno of a failed connect, and HTTP/1.0 replies (no chunked
+ * encoding) need only a small parser.
  *
  * Loop thread only. Nothing blocks: host names are resolved through the
  * evdns_base given (numeric addresses need none); with a NULL dns only
@@ -57,7 +59,7 @@ struct http_req_opts {
 	const char *header_name;  /* one extra request header, or NULL */
 	const char *header_value;
 	size_t max_body;        /* a longer reply fails with "reply too large" */
-	int timeout_s;          /* whole request; > 0 */
+	int timeout_s;          /* connect, and then silence while sending or reading; > 0 */
 	const char *what;       /* for error sentences: "tracker" -> "cannot reach tracker .." */
 };
 
@@ -70,5 +72,21 @@ struct http_req *http_req_start(struct event_base *base, struct evdns_base *dns,
                                 http_done_cb cb, void *arg, char *err, size_t errsz);
 /* Aborts a pending request; its callback is not called. NULL is a no-op. */
 void http_req_cancel(struct http_req *c);
+
+#define HTTP_HEADER_MAX 16384u  /* status line + headers of a reply */
+
+struct http_reply_view {
+	int status;
+	size_t body_off;
+	size_t body_len;
+};
+/* Parses an HTTP/1.x reply received so far (data[0..len); eof: the server
+ * has closed). Returns 1 when complete (status and body span in *v; with a
+ * Content-Length, bytes after the body are ignored), 0 when more is needed,
+ * -1 on a malformed or truncated reply, with a phrase in err. Refuses a
+ * Transfer-Encoding other than identity, a bad Content-Length and headers
+ * over HTTP_HEADER_MAX. Pure; exposed for tests. */
+int http_reply_parse(const uint8_t *data, size_t len, bool eof, struct http_reply_view *v,
+                     char *err, size_t errsz);
 
 #endif
