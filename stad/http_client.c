@@ -180,7 +180,8 @@ int http_reply_parse(const uint8_t *data, size_t len, bool eof, struct http_repl
 		snprintf(err, errsz, "not an HTTP reply");
 		return -1;
 	}
-	const char *hdrs = (const char *)memchr(p, '\n', (size_t)(hend - p) + 1) + 1;
+	/* The status line ends at the latest inside the separator. */
+	const char *hdrs = (const char *)memchr(p, '\n', (size_t)(hend - p) + hsep) + 1;
 	size_t hlen = hdrs < hend ? (size_t)(hend - hdrs) : 0, vlen;
 	const char *te = find_header(hdrs, hlen, "Transfer-Encoding", &vlen);
 	if (te && !(vlen == 8 && strncasecmp(te, "identity", 8) == 0)) {
