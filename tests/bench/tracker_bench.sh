@@ -42,6 +42,18 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+peers_held() { # port: seeders + leechers summed over every hash, by HTTP scrape
+	"$LOAD" --mode hashes --hashes $HASHES | PYTHONPATH=tests/lib python3 -c '
+import sys, statest
+hashes = [bytes.fromhex(l.strip()) for l in sys.stdin]
+total = 0
+for i in range(0, len(hashes), 50):
+    got = statest.http_get("127.0.0.1", int(sys.argv[1]),
+                           "/scrape?" + statest.qs([("info_hash", h) for h in hashes[i:i + 50]]))
+    for f in statest.bdecode(got.body, strict=False)[b"files"].values():  # opentracker: unsorted
+        total += f[b"complete"] + f[b"incomplete"]
+print(total)' "$1"
+}
 wait_port() { # port: until something accepts TCP on it (5 s at most)
 	python3 - "$1" <<'EOF'
 import socket, sys, time
@@ -97,6 +109,7 @@ load udp-fill "$TD_PORT" >/dev/null
 load udp-fill "$OT_PORT" >/dev/null
 sleep 0.5
 TD_RSS1=$(rss_kb $TD_PID); OT_RSS1=$(rss_kb $OT_PID)
+TD_HELD=$(peers_held "$TD_PORT"); OT_HELD=$(peers_held "$OT_PORT")
 
 RESULTS=""
 for mode in udp udp-connect http http-close; do
@@ -130,7 +143,8 @@ echo "$RESULTS" | while read -r mode td ot; do
 done
 printf '%-34s %14s %14s\n' "RSS before, KiB" "$TD_RSS0" "$OT_RSS0"
 printf '%-34s %14s %14s\n' "RSS after $PEERS peers, KiB" "$TD_RSS1" "$OT_RSS1"
-printf '%-34s %14s %14s\n' "bytes per peer" \
+printf '%-34s %14s %14s\n' "peers held (scrape sum)" "$TD_HELD" "$OT_HELD"
+printf '%-34s %14s %14s\n' "RSS growth per peer, bytes" \
 	"$(( (TD_RSS1 - TD_RSS0) * 1024 / PEERS ))" "$(( (OT_RSS1 - OT_RSS0) * 1024 / PEERS ))"
 echo "(opentracker closes every HTTP connection after its reply, so its keep-alive row"
 echo " is really connection-per-request; see tracker_load's reconnects= count above)"

@@ -160,6 +160,13 @@ class Scrape(st.TestCase):
         self.assertIn(got.get(unknown, (0, 0, 0)), [(0, 0, 0)])
         # The same hash twice is harmless.
         self.assertEqual(self.t.scrape([a, a])[a], (1, 0, 1))
+        # Many hashes asked in descending order: the reply's "files" dict
+        # must still be canonical bencode (keys sorted), which scrape checks.
+        many = sorted((ih("scrape-many-%d" % i) for i in range(20)), reverse=True)
+        for n, h in enumerate(many):
+            self.t.announce(h, st.peer_id(n), 6100 + n, left=n % 2, source=src(n))
+        got = self.t.scrape(many)
+        self.assertEqual(got, {h: (1 - n % 2, 0, n % 2) for n, h in enumerate(many)})
 
     def test_scrape_bad_hash_is_refused(self):
         r = self.t.get("/scrape?" + st.qs([("info_hash", b"short")]))
