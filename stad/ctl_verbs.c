@@ -1,0 +1,455 @@
+/* The control verbs on top of the session. */
+#include "ctl_verbs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include "catalog_client.h"
+#include "ctl_proto.h"
+#include "ctl_server.h"
+#include "hex.h"
+#include "log.h"
+#include "sconfig.h"
+#include "session.h"
+#include "share.h"
+#include "torrent.h"
+#include "xmalloc.h"
+
+#define ARG_MAX_LEN 4096
+
+/* A request waiting on the tracker's catalog. */
+struct ctl_op {
+	TAILQ_ENTRY(ctl_op) link;
+	struct ctl_verbs *v;
+	uint64_t id;
+	uint16_t type;
+	struct catalog_client_call *call;
+	char *target;              /* REQUEST */
+};
+
+struct ctl_verbs {
+	struct ctl_server *srv;
+	struct session *s;
+	TAILQ_HEAD(, ctl_op) ops;
+};
+
+struct ctl_verbs *ctl_verbs_new(struct ctl_server *srv, struct session *s)
+{
+	struct ctl_verbs *v = xcalloc(1, sizeof *v);
+
+	v->srv = srv;
+	v->s = s;
+	TAILQ_INIT(&v->ops);
+	return v;
+}
+
+static void op_free(struct ctl_op *op)
+{
+	TAILQ_REMOVE(&op->v->ops, op, link);
+	free(op->target);
+	free(op);
+}
+
+void ctl_verbs_free(struct ctl_verbs *v)
+{
+	if (v == NULL)
+		return;
+	while (!TAILQ_EMPTY(&v->ops)) {
+		struct ctl_op *op = TAILQ_FIRST(&v->ops);
+		catalog_client_cancel(op->call);
+		op_free(op);
+	}
+	free(v);
+}
+
+static struct ctl_op *op_new(struct ctl_verbs *v, uint64_t id, uint16_t type)
+{
+	struct ctl_op *op = xcalloc(1, sizeof *op);
+
+	op->v = v;
+	op->id = id;
+	op->type = type;
+	TAILQ_INSERT_TAIL(&v->ops, op, link);
+	return op;
+}
+
+/* ---- arguments and replies ---- */
+
+/* A string argument as a C string (heap); NULL when absent, not a string,
+ * too long or holding a NUL. */
+static char *arg_str(const struct be_doc *doc, const char *key)
+{
+	size_t len;
+	const uint8_t *p = be_dict_get_str(doc, be_root(doc), key, &len);
+
+	if (p == NULL || len == 0 || len > ARG_MAX_LEN || memchr(p, '\0', len))
+		return NULL;
+	return xstrndup((const char *)p, len);
+}
+
+static bool arg_flag(const struct be_doc *doc, const char *key)
+{
+	int64_t v = 0;
+
+	return be_dict_get_int(doc, be_root(doc), key, &v) && v != 0;
+}
+
+static void reply_ok_empty(struct ctl_verbs *v, uint64_t id)
+{
+	struct sta_buf b = STA_BUF_INIT;
+	size_t start = ctl_frame_begin(&b, CTL_MSG_OK);
+
+	ctl_frame_end(&b, start);
+	ctl_server_reply(v->srv, id, &b);
+	buf_free(&b);
+}
+
+/* Closes and sends a reply frame built from start; too large -> error. */
+static void reply_frame(struct ctl_verbs *v, uint64_t id, struct sta_buf *b, size_t start)
+{
+	if (ctl_frame_end(b, start))
+		ctl_server_reply(v->srv, id, b);
+	else
+		ctl_server_reply_error(v->srv, id, "internal", "the reply is too large");
+	buf_free(b);
+}
+
+static void reply_torrent(struct ctl_verbs *v, uint64_t id, const struct torrent *t)
+{
+	struct sta_buf b = STA_BUF_INIT;
+	size_t start = ctl_frame_begin(&b, CTL_MSG_OK);
+
+	be_enc_kv_str(&b, "info_hash", t->hex, 40);
+	be_enc_kv_cstr(&b, "name", t->mi.name);
+	be_enc_kv_int(&b, "size", (int64_t)t->mi.total_length);
+	be_enc_kv_cstr(&b, "state", torrent_state_name(t));
+	reply_frame(v, id, &b, start);
+}
+
+/* The torrent named by the "torrent" argument; replies with an error and
+ * returns NULL when there is none. */
+static struct torrent *arg_torrent(struct ctl_verbs *v, uint64_t id, const struct be_doc *doc)
+{
+	char *what = arg_str(doc, "torrent");
+	char err[256];
+	struct torrent *t;
+
+	if (what == NULL) {
+		ctl_server_reply_error(v->srv, id, "bad_request", "name the torrent (\"torrent\")");
+		return NULL;
+	}
+	t = session_lookup(v->s, what, err, sizeof err);
+	free(what);
+	if (t == NULL)
+		ctl_server_reply_error(v->srv, id, "not_found", err);
+	return t;
+}
+
+/* ---- STATUS, START, CLOSE ---- */
+
+static void verb_status(struct ctl_verbs *v, uint64_t id, const struct be_doc *doc)
+{
+	struct sta_buf b = STA_BUF_INIT;
+	char *filter = arg_str(doc, "torrent");
+	char err[256];
+	size_t start = ctl_frame_begin(&b, CTL_MSG_OK);
+
+	if (session_status(v->s, filter, arg_flag(doc, "peers"), &b, err, sizeof err)) {
+		reply_frame(v, id, &b, start);
+	} else {
+		buf_free(&b);
+		ctl_server_reply_error(v->srv, id, "not_found", err);
+	}
+	free(filter);
+}
+
+static void verb_start(struct ctl_verbs *v, uint64_t id)
+{
+	struct sta_buf b = STA_BUF_INIT;
+	size_t start = ctl_frame_begin(&b, CTL_MSG_OK);
+
+	be_enc_kv_int(&b, "announced", session_start(v->s));
+	reply_frame(v, id, &b, start);
+}
+
+static void close_done(void *arg)
+{
+	log_info("stopped announces sent");
+}
+
+static void verb_close(struct ctl_verbs *v, uint64_t id)
+{
+	log_info("CLOSE: leaving every swarm");
+	session_close(v->s, close_done, NULL);
+	reply_ok_empty(v, id);
+}
+
+/* ---- UPDATE ---- */
+
+static void encode_entries(struct sta_buf *b, const struct catalog_entry *e, size_t n)
+{
+	char hex[41];
+
+	be_enc_cstr(b, "files");
+	be_enc_list_begin(b);
+	for (size_t i = 0; i < n; i++) {
+		hex_encode(e[i].info_hash, 20, hex);
+		be_enc_dict_begin(b);
+		be_enc_kv_int(b, "added", e[i].added);
+		be_enc_kv_str(b, "info_hash", hex, 40);
+		be_enc_kv_int(b, "leechers", e[i].leechers);
+		be_enc_kv_cstr(b, "name", e[i].name);
+		be_enc_kv_int(b, "seeders", e[i].seeders);
+		be_enc_kv_int(b, "size", (int64_t)e[i].size);
+		be_enc_end(b);
+	}
+	be_enc_end(b);
+}
+
+static void update_done(void *arg, const struct catalog_entry *e, size_t n, const char *error)
+{
+	struct ctl_op *op = arg;
+	struct ctl_verbs *v = op->v;
+	uint64_t id = op->id;
+
+	op_free(op);
+	if (error) {
+		ctl_server_reply_error(v->srv, id, "io", error);
+		return;
+	}
+	struct sta_buf b = STA_BUF_INIT;
+	size_t start = ctl_frame_begin(&b, CTL_MSG_OK);
+	encode_entries(&b, e, n);
+	reply_frame(v, id, &b, start);
+}
+
+static bool need_tracker(struct ctl_verbs *v, uint64_t id)
+{
+	if (v->s->tracker_url)
+		return true;
+	ctl_server_reply_error(v->srv, id, "bad_request", "no tracker configured (\"tracker\")");
+	return false;
+}
+
+/* Starts a catalog listing for op; false after replying with the error. */
+static bool list_catalog(struct ctl_verbs *v, struct ctl_op *op, catalog_list_cb cb)
+{
+	char err[256];
+
+	op->call = catalog_client_list(v->s->base, v->s->dns, v->s->tracker_url, cb, op, err,
+	                               sizeof err);
+	if (op->call)
+		return true;
+	ctl_server_reply_error(v->srv, op->id, "bad_request", err);
+	op_free(op);
+	return false;
+}
+
+static void verb_update(struct ctl_verbs *v, uint64_t id)
+{
+	if (need_tracker(v, id))
+		list_catalog(v, op_new(v, id, CTL_MSG_UPDATE), update_done);
+}
+
+/* ---- REQUEST ---- */
+
+/* Adds a torrent to download and replies with it. */
+static void add_download(struct ctl_verbs *v, uint64_t id, struct metainfo *mi)
+{
+	struct torrent *t, *existing;
+	char err[256];
+
+	t = session_add_torrent(v->s, mi, v->s->cfg->download_dir, NULL, false, true, &existing,
+	                        err, sizeof err);
+	if (t == NULL) {
+		metainfo_free(mi);
+		if (existing)
+			reply_torrent(v, id, existing);
+		else
+			ctl_server_reply_error(v->srv, id, "io", err);
+		return;
+	}
+	log_info("%s: downloading \"%s\" (%llu bytes) into %s", t->hex, t->mi.name,
+	         (unsigned long long)t->mi.total_length, t->data_dir);
+	torrent_start(t);
+	reply_torrent(v, id, t);
+}
+
+static void fetch_done(void *arg, struct metainfo *mi, const char *error)
+{
+	struct ctl_op *op = arg;
+	struct ctl_verbs *v = op->v;
+	uint64_t id = op->id;
+
+	op_free(op);
+	if (mi == NULL) {
+		ctl_server_reply_error(v->srv, id, "io", error);
+		return;
+	}
+	add_download(v, id, mi);
+	free(mi);
+}
+
+static bool entry_matches(const struct catalog_entry *e, const char *target)
+{
+	char hex[41];
+	size_t len = strlen(target);
+
+	if (strcmp(e->name, target) == 0)
+		return true;
+	hex_encode(e->info_hash, 20, hex);
+	return len >= 4 && len <= 40 && strncasecmp(hex, target, len) == 0;
+}
+
+static void request_listed(void *arg, const struct catalog_entry *e, size_t n, const char *error)
+{
+	struct ctl_op *op = arg;
+	struct ctl_verbs *v = op->v;
+	const struct catalog_entry *found = NULL;
+	size_t matches = 0;
+	char err[256];
+
+	op->call = NULL;
+	for (size_t i = 0; !error && i < n; i++)
+		if (entry_matches(&e[i], op->target) && matches++ == 0)
+			found = &e[i];
+	if (error || matches != 1) {
+		if (!error)
+			snprintf(err, sizeof err, matches ? "\"%.100s\" matches %zu catalog entries: "
+			         "give the info-hash" : "no file \"%.100s\" in the catalog",
+			         op->target, matches);
+		ctl_server_reply_error(v->srv, op->id, error ? "io" : matches ? "bad_request"
+		                                                               : "not_found",
+		                       error ? error : err);
+		op_free(op);
+		return;
+	}
+	op->call = catalog_client_fetch(v->s->base, v->s->dns, v->s->tracker_url,
+	                                found->info_hash, fetch_done, op, err, sizeof err);
+	if (op->call == NULL) {
+		ctl_server_reply_error(v->srv, op->id, "io", err);
+		op_free(op);
+	}
+}
+
+static void request_file(struct ctl_verbs *v, uint64_t id, const char *path)
+{
+	struct metainfo *mi = xcalloc(1, sizeof *mi);
+	char err[512];
+
+	if (session_read_torrent(path, mi, err, sizeof err))
+		add_download(v, id, mi);
+	else
+		ctl_server_reply_error(v->srv, id, "bad_request", err);
+	free(mi);
+}
+
+static void verb_request(struct ctl_verbs *v, uint64_t id, const struct be_doc *doc)
+{
+	char *target = arg_str(doc, "target");
+	char err[256];
+	struct torrent *t;
+
+	if (target == NULL) {
+		ctl_server_reply_error(v->srv, id, "bad_request", "name what to download (\"target\")");
+		return;
+	}
+	if (target[0] == '/') {
+		request_file(v, id, target);
+	} else if ((t = session_lookup(v->s, target, err, sizeof err)) != NULL) {
+		torrent_resume(t);
+		reply_torrent(v, id, t);
+	} else if (need_tracker(v, id)) {
+		struct ctl_op *op = op_new(v, id, CTL_MSG_REQUEST);
+		op->target = target;
+		target = NULL;
+		list_catalog(v, op, request_listed);
+	}
+	free(target);
+}
+
+/* ---- SHARE ---- */
+
+static void share_done(void *arg, uint64_t id, struct torrent *t, const char *error)
+{
+	struct ctl_verbs *v = arg;
+
+	if (t)
+		reply_torrent(v, id, t);
+	else
+		ctl_server_reply_error(v->srv, id, "io", error);
+}
+
+static void verb_share(struct ctl_verbs *v, uint64_t id, const struct be_doc *doc)
+{
+	char *path = arg_str(doc, "path");
+
+	if (path == NULL || path[0] != '/')
+		ctl_server_reply_error(v->srv, id, "bad_request", "give an absolute path (\"path\")");
+	else
+		share_path(v->s->share, path, share_done, v, id);
+	free(path);
+}
+
+/* ---- per-torrent verbs ---- */
+
+static void verb_remove(struct ctl_verbs *v, uint64_t id, const struct be_doc *doc)
+{
+	struct torrent *t = arg_torrent(v, id, doc);
+	bool del = arg_flag(doc, "delete_data");
+
+	if (t == NULL)
+		return;
+	if (del && t->shared) {
+		ctl_server_reply_error(v->srv, id, "bad_request", "refusing to delete a share's "
+		                       "own files: remove it without delete_data");
+		return;
+	}
+	torrent_remove(t, del);
+	reply_ok_empty(v, id);
+}
+
+static void verb_pause_resume(struct ctl_verbs *v, uint64_t id, const struct be_doc *doc,
+                              bool pause)
+{
+	struct torrent *t = arg_torrent(v, id, doc);
+
+	if (t == NULL)
+		return;
+	if (pause)
+		torrent_pause(t);
+	else
+		torrent_resume(t);
+	reply_ok_empty(v, id);
+}
+
+static void verb_watch(struct ctl_verbs *v, uint64_t id, const struct be_doc *doc)
+{
+	struct torrent *t = arg_torrent(v, id, doc);
+
+	if (t == NULL)
+		return;
+	uint8_t hash[20];
+	memcpy(hash, t->mi.info_hash, 20);
+	reply_ok_empty(v, id);
+	ctl_server_watch(v->srv, id, hash);
+}
+
+void ctl_verbs_dispatch(struct ctl_verbs *v, uint64_t id, uint16_t type, const struct be_doc *doc)
+{
+	switch (type) {
+	case CTL_MSG_STATUS: verb_status(v, id, doc); break;
+	case CTL_MSG_START: verb_start(v, id); break;
+	case CTL_MSG_UPDATE: verb_update(v, id); break;
+	case CTL_MSG_REQUEST: verb_request(v, id, doc); break;
+	case CTL_MSG_SHARE: verb_share(v, id, doc); break;
+	case CTL_MSG_REMOVE: verb_remove(v, id, doc); break;
+	case CTL_MSG_PAUSE: verb_pause_resume(v, id, doc, true); break;
+	case CTL_MSG_RESUME: verb_pause_resume(v, id, doc, false); break;
+	case CTL_MSG_CLOSE: verb_close(v, id); break;
+	case CTL_MSG_WATCH: verb_watch(v, id, doc); break;
+	default: ctl_server_reply_error(v->srv, id, "bad_request", "unknown request"); break;
+	}
+}

@@ -1,0 +1,149 @@
+/* One peer connection: socket I/O over a bufferevent, the handshake, and
+ * dispatch of wire messages to the download pipeline (peer_request.c) and
+ * the upload side (upload.c). Loop thread only.
+ *
+ * A peer is never freed inside its own callbacks: peer_close() detaches it
+ * from its torrent at once, disables its events and queues it on the
+ * session's dead list; the reaper frees it right after the current
+ * callback returns. Callers check p->dead after anything that may close.
+ */
+#ifndef STAD_PEER_H
+#define STAD_PEER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include "bitfield.h"
+#include "peer_wire.h"
+#include "picker.h"
+
+struct bufferevent;
+struct evbuffer;
+struct session;
+struct torrent;
+
+#define PEER_MIN_DEPTH 16u
+#define PEER_MAX_DEPTH 512u       /* our requests in flight to one peer */
+#define PEER_MAX_UPQ 512u         /* its requests queued with us */
+#define PEER_SNUB_S 60            /* no block for this long: snubbed */
+#define PEER_SNUB_DEPTH 2u
+#define PEER_KEEPALIVE_S 120
+#define PEER_IDLE_S 300           /* nothing received: drop */
+#define PEER_HANDSHAKE_S 30
+#define PEER_NEW_S 60             /* "new" for the choker */
+#define PEER_SOCKBUF (4 << 20)
+#define PEER_MAX_READ (256 * 1024)
+#define PEER_UP_HIGH (2u << 20)   /* stop reading blocks for it above this output */
+
+struct upload_req {
+	uint32_t piece, begin, length;
+};
+
+struct peer {
+	TAILQ_ENTRY(peer) link;   /* torrent's peers, session's handshaking or dead */
+	struct session *s;
+	struct torrent *t;        /* NULL until the handshake names a torrent */
+	struct bufferevent *bev;
+	uint32_t tag;
+	struct sockaddr_storage addr;
+	char addr_str[64];
+	char client[72];          /* printable: from BEP 10 "v" or the peer id */
+	uint8_t peer_id[20];
+
+	bool outgoing;
+	bool connected;
+	bool hs_sent, hs_done;
+	bool got_msg;             /* a message after the handshake arrived */
+	bool bitfield_in;         /* bitfield / have all / have none seen */
+	bool fast, ext;
+	bool dead;
+	bool am_choking, am_interested;
+	bool peer_choking, peer_interested;
+	bool snubbed;
+	bool is_seed;
+	bool seed_counted;        /* in the picker as a seed, not by bitfield */
+	bool counted;             /* in the picker's availability at all */
+	bool optimistic;          /* the choker's optimistic unchoke */
+
+	struct bitfield has;
+	struct pw_limits lim;
+
+	/* Our requests to it, oldest first (ring). */
+	struct block_req *req;
+	uint32_t req_head, n_req;
+	uint32_t depth;
+
+	/* Its requests to us, oldest first (ring), and the read job. */
+	struct upload_req *upq;
+	uint32_t upq_head, n_upq;
+	bool up_busy;
+
+	uint64_t bytes_down, bytes_up;
+	uint64_t blocks_down, blocks_up;
+	uint64_t down_prev, up_prev;
+	uint64_t rate_down, rate_up;
+	uint32_t hash_fails, sole_fails;
+	uint64_t connected_at, last_recv, last_send, last_block;
+};
+
+/* Opens an outgoing connection for torrent t; NULL when it cannot start. */
+struct peer *peer_connect(struct torrent *t, const struct sockaddr *sa, socklen_t len);
+/* Takes an accepted socket (the torrent is learnt from its handshake). */
+struct peer *peer_accept(struct session *s, int fd, const struct sockaddr *sa, socklen_t len);
+/* Closes the connection (reason is logged at debug level). Idempotent. */
+void peer_close(struct peer *p, const char *reason);
+/* Frees a dead peer (the reaper). */
+void peer_free(struct peer *p);
+
+/* Once a second: keep-alive, idle and handshake timeouts, snubbing, rates.
+ * May close p. */
+void peer_tick(struct peer *p);
+
+/* Message senders. */
+void peer_send_simple(struct peer *p, enum pw_msg_type type);
+void peer_send_have(struct peer *p, uint32_t piece);
+void peer_send_block_msg(struct peer *p, enum pw_msg_type type, uint32_t piece, uint32_t begin,
+                         uint32_t length);
+void peer_choke(struct peer *p, bool choke);
+/* Sends interested / not interested when our interest changed. */
+void peer_update_interest(struct peer *p);
+
+struct evbuffer *peer_output(struct peer *p);
+/* "1.2.3.4:5678" */
+void peer_format_addr(const struct sockaddr *sa, char *out, size_t outsz);
+/* Flags for STATUS: "d" downloading from it, "u" uploading to it, "c" it
+ * chokes us, "C" we choke it, "i"/"I" interest (ours/its), "s" snubbed,
+ * "S" seed, "o" optimistic, "E" incoming, "F" fast extension. */
+void peer_flags(const struct peer *p, char *out, size_t outsz);
+
+/* ---- download pipeline (peer_request.c) ---- */
+
+/* Requests more blocks if it has room in its pipeline. */
+void peer_request_fill(struct peer *p);
+/* A piece message: its block (length bytes) is at the front of in;
+ * consumes them. */
+void peer_request_block(struct peer *p, uint32_t piece, uint32_t begin, uint32_t length,
+                        struct evbuffer *in);
+/* It choked us (without the Fast extension: every request is void). */
+void peer_request_choked(struct peer *p);
+/* BEP 6 reject of one of our requests. */
+void peer_request_rejected(struct peer *p, uint32_t piece, uint32_t begin, uint32_t length);
+/* Gives every outstanding request back to the picker. */
+void peer_request_release(struct peer *p);
+/* Pipeline depth for a download rate: clamp(rate * 2 s / 16 KiB). */
+uint32_t peer_request_depth(uint64_t rate, bool snubbed);
+/* Snubbing check from the tick. */
+void peer_request_tick(struct peer *p);
+
+/* ---- upload (upload.c) ---- */
+
+void upload_on_request(struct peer *p, uint32_t piece, uint32_t begin, uint32_t length);
+void upload_on_cancel(struct peer *p, uint32_t piece, uint32_t begin, uint32_t length);
+/* We choked it: its queued requests are void (rejected for Fast peers). */
+void upload_choked(struct peer *p);
+/* Starts a read job if requests wait and the socket can take more. */
+void upload_pump(struct peer *p);
+
+#endif

@@ -1,0 +1,189 @@
+/* The download pipeline of one peer: keep enough block requests in flight
+ * to fill the pipe, take blocks straight into their piece buffers, handle
+ * chokes, rejects and snubbing. */
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <string.h>
+
+#include "log.h"
+#include "peer.h"
+#include "session.h"
+#include "torrent.h"
+
+#define FILL_BATCH 64u
+
+uint32_t peer_request_depth(uint64_t rate, bool snubbed)
+{
+	if (snubbed)
+		return PEER_SNUB_DEPTH;
+	uint64_t d = rate * 2 / PICKER_BLOCK_SIZE;
+	return d < PEER_MIN_DEPTH ? PEER_MIN_DEPTH : d > PEER_MAX_DEPTH ? PEER_MAX_DEPTH : (uint32_t)d;
+}
+
+static struct block_req *req_at(struct peer *p, uint32_t i)
+{
+	return &p->req[(p->req_head + i) % PEER_MAX_DEPTH];
+}
+
+static void req_push(struct peer *p, const struct block_req *r)
+{
+	if (p->n_req == 0)
+		p->last_block = session_now(p->s); /* the snub clock starts now */
+	*req_at(p, p->n_req++) = *r;
+}
+
+/* Removes our request for this block; false when there was none. Blocks
+ * mostly arrive in request order, so the front is checked first. */
+static bool req_remove(struct peer *p, uint32_t piece, uint32_t begin)
+{
+	for (uint32_t i = 0; i < p->n_req; i++) {
+		struct block_req *r = req_at(p, i);
+		if (r->piece != piece || r->offset != begin)
+			continue;
+		if (i == 0) {
+			p->req_head = (p->req_head + 1) % PEER_MAX_DEPTH;
+		} else {
+			for (uint32_t j = i; j + 1 < p->n_req; j++)
+				*req_at(p, j) = *req_at(p, j + 1);
+		}
+		p->n_req--;
+		return true;
+	}
+	return false;
+}
+
+/* Takes piece buffers for new requests; gives back to the picker what
+ * cannot get one (cache budget spent). Returns how many may go out. */
+static size_t reserve_buffers(struct peer *p, const struct block_req *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (torrent_piece_buf_get(p->t, out[i].piece))
+			continue;
+		for (size_t j = i; j < n; j++)
+			picker_block_cancel(p->t->picker, out[j].piece, out[j].offset, p->tag);
+		return i;
+	}
+	return n;
+}
+
+void peer_request_fill(struct peer *p)
+{
+	struct torrent *t = p->t;
+	struct block_req out[FILL_BATCH];
+	uint8_t msgs[FILL_BATCH * PW_LEN_BLOCK];
+
+	if (t == NULL || !p->hs_done || p->peer_choking || !p->am_interested ||
+	    t->state != TS_DOWNLOADING)
+		return;
+	while (p->n_req < p->depth) {
+		size_t want = p->depth - p->n_req;
+		if (want > FILL_BATCH)
+			want = FILL_BATCH;
+		size_t n = picker_next_blocks(t->picker, p->seed_counted ? NULL : &p->has, p->tag,
+		                              out, want);
+		size_t ok = reserve_buffers(p, out, n);
+		size_t len = 0;
+		for (size_t i = 0; i < ok; i++) {
+			req_push(p, &out[i]);
+			len += peer_wire_put_block(msgs + len, PW_MSG_REQUEST, out[i].piece,
+			                           out[i].offset, out[i].length);
+		}
+		if (len)
+			bufferevent_write(p->bev, msgs, len);
+		if (ok < want)
+			break;
+	}
+}
+
+/* End-game: another peer still has this block requested. */
+static void cancel_other(struct torrent *t, uint32_t tag, uint32_t piece, uint32_t begin,
+                         uint32_t length)
+{
+	struct peer *q = torrent_find_peer(t, tag);
+
+	if (q && req_remove(q, piece, begin)) {
+		picker_block_cancel(t->picker, piece, begin, tag);
+		peer_send_block_msg(q, PW_MSG_CANCEL, piece, begin, length);
+	}
+}
+
+/* Where a block goes: its piece's buffer, or NULL to drop it. */
+static struct piece_buf *block_dest(struct torrent *t, uint32_t piece)
+{
+	struct piece_buf *pb = torrent_piece_buf(t, piece);
+
+	if (pb)
+		return pb->verifying ? NULL : pb;
+	if (piece >= t->mi.n_pieces || bitfield_test(picker_have(t->picker), piece))
+		return NULL;
+	return torrent_piece_buf_get(t, piece);
+}
+
+void peer_request_block(struct peer *p, uint32_t piece, uint32_t begin, uint32_t length,
+                        struct evbuffer *in)
+{
+	struct torrent *t = p->t;
+	struct picker_recv r;
+
+	req_remove(p, piece, begin);
+	p->bytes_down += length;
+	p->last_block = session_now(p->s);
+	p->snubbed = false;
+	struct piece_buf *pb = t->state == TS_DOWNLOADING ? block_dest(t, piece) : NULL;
+	if (pb == NULL) {
+		evbuffer_drain(in, length);
+		return;
+	}
+	picker_block_received(t->picker, piece, begin, length, p->tag, &r);
+	if (!r.wanted) {
+		evbuffer_drain(in, length);
+		return;
+	}
+	evbuffer_remove(in, pb->data + begin, length);
+	piece_buf_contrib(pb, p->tag);
+	p->blocks_down++;
+	t->downloaded += length;
+	if (r.cancel_other)
+		cancel_other(t, r.other_tag, piece, begin, length);
+	if (r.piece_done)
+		torrent_piece_complete(t, pb);
+}
+
+void peer_request_release(struct peer *p)
+{
+	if (p->t && p->n_req)
+		picker_peer_gone(p->t->picker, p->tag);
+	p->n_req = 0;
+	p->req_head = 0;
+}
+
+void peer_request_choked(struct peer *p)
+{
+	/* BEP 6: with the Fast extension a choke voids nothing; each request
+	 * gets a reject. Without it every request is gone. */
+	if (!p->fast)
+		peer_request_release(p);
+}
+
+void peer_request_rejected(struct peer *p, uint32_t piece, uint32_t begin, uint32_t length)
+{
+	if (req_remove(p, piece, begin))
+		picker_block_cancel(p->t->picker, piece, begin, p->tag);
+}
+
+void peer_request_tick(struct peer *p)
+{
+	uint64_t now = session_now(p->s);
+
+	if (p->n_req && !p->snubbed && now - p->last_block > PEER_SNUB_S) {
+		log_info("%s: %s snubbed us: no block for %d s, its %u requests go to others",
+		         p->t->hex, p->addr_str, PEER_SNUB_S, p->n_req);
+		p->snubbed = true;
+		for (uint32_t i = 0; i < p->n_req; i++) {
+			struct block_req *r = req_at(p, i);
+			peer_send_block_msg(p, PW_MSG_CANCEL, r->piece, r->offset, r->length);
+		}
+		peer_request_release(p);
+	}
+	p->depth = peer_request_depth(p->rate_down, p->snubbed);
+}

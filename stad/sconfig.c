@@ -1,0 +1,82 @@
+#include "sconfig.h"
+
+#include <arpa/inet.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const log_levels[] = { "err", "warning", "notice", "info", "debug", NULL };
+
+#define F(name) offsetof(struct sconfig, name)
+#define MIB (INT64_C(1) << 20)
+
+static const struct config_key sconfig_schema[] = {
+	{ "listen_port", CONFIG_INT, 1, 65535, 6881, NULL, NULL, NULL, F(listen_port) },
+	{ "listen_address", CONFIG_STRING, 1, 64, 0, "0.0.0.0", NULL, NULL, F(listen_address) },
+	{ "tracker", CONFIG_STRING, 0, 2048, 0, "http://127.0.0.1:6969/announce", NULL, NULL,
+	  F(tracker) },
+	{ "state_dir", CONFIG_STRING, 1, 4000, 0, "/var/lib/sta", NULL, NULL, F(state_dir) },
+	{ "share_dir", CONFIG_STRING, 1, 4000, 0, "/var/lib/sta/share", NULL, NULL, F(share_dir) },
+	{ "download_dir", CONFIG_STRING, 1, 4000, 0, "/var/lib/sta/downloads", NULL, NULL,
+	  F(download_dir) },
+	{ "control_socket", CONFIG_STRING, 1, 107, 0, "/run/sta/stad.sock", NULL, NULL,
+	  F(control_socket) },
+	{ "workers", CONFIG_INT, 0, SCONFIG_MAX_WORKERS, 0, NULL, NULL, NULL, F(workers) },
+	{ "max_peers", CONFIG_INT, 1, 100000, 500, NULL, NULL, NULL, F(max_peers) },
+	{ "max_peers_per_torrent", CONFIG_INT, 1, 100000, 80, NULL, NULL, NULL,
+	  F(max_peers_per_torrent) },
+	{ "upload_slots", CONFIG_INT, 0, 1000, 8, NULL, NULL, NULL, F(upload_slots) },
+	{ "cache_size", CONFIG_INT64, MIB, INT64_C(64) << 30, 64 * MIB, NULL, NULL, NULL,
+	  F(cache_size) },
+	{ "publish_token", CONFIG_STRING, 0, 256, 0, "", NULL, NULL, F(publish_token) },
+	{ "log_level", CONFIG_STRING, 0, 16, 0, "info", NULL, log_levels, F(log_level) },
+};
+#define SCONFIG_NKEYS (sizeof sconfig_schema / sizeof sconfig_schema[0])
+
+void sconfig_defaults(struct sconfig *c)
+{
+	config_defaults(sconfig_schema, SCONFIG_NKEYS, c);
+}
+
+bool sconfig_load(struct sconfig *c, const char *path, char err[CONFIG_ERR_MAX])
+{
+	return config_load_file(sconfig_schema, SCONFIG_NKEYS, path, c, err);
+}
+
+void sconfig_free(struct sconfig *c)
+{
+	config_free(sconfig_schema, SCONFIG_NKEYS, c);
+}
+
+static bool check_abs(const char *v, const char *what, char *err)
+{
+	if (v[0] == '/')
+		return true;
+	snprintf(err, CONFIG_ERR_MAX, "setting '%s' must be an absolute path (got \"%.200s\")",
+	         what, v);
+	return false;
+}
+
+bool sconfig_check(const struct sconfig *c, char err[CONFIG_ERR_MAX])
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (!check_abs(c->state_dir, "state_dir", err) ||
+	    !check_abs(c->share_dir, "share_dir", err) ||
+	    !check_abs(c->download_dir, "download_dir", err) ||
+	    !check_abs(c->control_socket, "control_socket", err))
+		return false;
+	if (inet_pton(AF_INET, c->listen_address, &a4) != 1 &&
+	    inet_pton(AF_INET6, c->listen_address, &a6) != 1) {
+		snprintf(err, CONFIG_ERR_MAX, "setting 'listen_address' must be an IPv4 or IPv6 "
+		         "address literal (got \"%.64s\")", c->listen_address);
+		return false;
+	}
+	if (c->max_peers_per_torrent > c->max_peers) {
+		snprintf(err, CONFIG_ERR_MAX, "setting 'max_peers_per_torrent' (%d) must not exceed "
+		         "'max_peers' (%d)", c->max_peers_per_torrent, c->max_peers);
+		return false;
+	}
+	return true;
+}

@@ -1,0 +1,40 @@
+/* stad's settings: the schema for common/config.h, defaults and the checks
+ * that span several settings. */
+#ifndef STAD_SCONFIG_H
+#define STAD_SCONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+
+#define SCONFIG_DEFAULT_FILE "/etc/sta/stad.conf"
+#define SCONFIG_MAX_WORKERS 256
+#define SCONFIG_PEER_ID_PREFIX "-ST0100-"
+
+struct sconfig {
+	int listen_port;
+	char *listen_address;
+	char *tracker;
+	char *state_dir;
+	char *share_dir;
+	char *download_dir;
+	char *control_socket;
+	int workers;
+	int max_peers;
+	int max_peers_per_torrent;
+	int upload_slots;
+	int64_t cache_size;
+	char *publish_token;
+	char *log_level;
+};
+
+void sconfig_defaults(struct sconfig *c);
+/* Loads path over c; false with a "FILE:LINE: ..." message in err. */
+bool sconfig_load(struct sconfig *c, const char *path, char err[CONFIG_ERR_MAX]);
+/* Checks what the schema cannot: absolute directories, a parseable listen
+ * address, per-torrent peers within the global limit. */
+bool sconfig_check(const struct sconfig *c, char err[CONFIG_ERR_MAX]);
+void sconfig_free(struct sconfig *c);
+
+#endif

@@ -1,0 +1,570 @@
+/* The session: torrent table, peer listener, the one-second tick,
+ * connection limits and bans, loading saved torrents. */
+#include "session.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "announcer.h"
+#include "bencode.h"
+#include "hex.h"
+#include "log.h"
+#include "notify.h"
+#include "peer.h"
+#include "sconfig.h"
+#include "share.h"
+#include "torrent.h"
+#include "workpool.h"
+#include "xmalloc.h"
+
+#define MAX_TORRENT_FILE (64u << 20)
+#define STATUS_EVERY 5            /* ticks between systemd STATUS= updates */
+
+static uint64_t monotonic_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+char *session_state_path(const struct session *s, const char *sub, const char *hex,
+                         const char *ext)
+{
+	return xasprintf("%s/%s/%s%s", s->cfg->state_dir, sub, hex, ext);
+}
+
+/* mkdir -p; false after logging. */
+static bool make_dirs(const char *path, mode_t mode)
+{
+	char *p = xstrdup(path);
+
+	for (char *slash = strchr(p + 1, '/');; slash = strchr(slash + 1, '/')) {
+		if (slash)
+			*slash = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST) {
+			log_err("cannot create %s: %s", p, strerror(errno));
+			free(p);
+			return false;
+		}
+		if (slash == NULL)
+			break;
+		*slash = '/';
+	}
+	free(p);
+	return true;
+}
+
+static bool make_state_dirs(const struct sconfig *c)
+{
+	static const char *const subs[] = { "torrents", "resume", "shares" };
+
+	for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+		char *d = xasprintf("%s/%s", c->state_dir, subs[i]);
+		bool ok = make_dirs(d, 0750);
+		free(d);
+		if (!ok)
+			return false;
+	}
+	return make_dirs(c->download_dir, 0755) && make_dirs(c->share_dir, 0755);
+}
+
+static void make_peer_id(uint8_t id[20])
+{
+	static const char alnum[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+	memcpy(id, SCONFIG_PEER_ID_PREFIX, 8);
+	for (size_t i = 8; i < 20; i++)
+		id[i] = (uint8_t)alnum[arc4random_uniform(sizeof alnum - 1)];
+}
+
+/* ---- listener ---- */
+
+static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len,
+                      void *arg)
+{
+	struct session *s = arg;
+
+	if (s->closed || !session_peer_room(s) || session_is_banned(s, sa)) {
+		close(fd);
+		return;
+	}
+	peer_accept(s, fd, sa, (socklen_t)len);
+}
+
+static void accept_error_cb(struct evconnlistener *l, void *arg)
+{
+	log_warn("accept: %s", strerror(errno));
+}
+
+static bool listen_peers(struct session *s)
+{
+	const struct sconfig *c = s->cfg;
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	memset(&ss, 0, sizeof ss);
+	if (strchr(c->listen_address, ':')) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((uint16_t)c->listen_port);
+		inet_pton(AF_INET6, c->listen_address, &a->sin6_addr);
+		len = sizeof *a;
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+		a->sin_family = AF_INET;
+		a->sin_port = htons((uint16_t)c->listen_port);
+		inet_pton(AF_INET, c->listen_address, &a->sin_addr);
+		len = sizeof *a;
+	}
+	s->listener = evconnlistener_new_bind(s->base, accept_cb, s,
+	                                      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
+	                                      LEV_OPT_CLOSE_ON_EXEC, 128,
+	                                      (struct sockaddr *)&ss, (int)len);
+	if (s->listener == NULL) {
+		log_err("cannot listen on %s port %d: %s", c->listen_address, c->listen_port,
+		        strerror(errno));
+		return false;
+	}
+	evconnlistener_set_error_cb(s->listener, accept_error_cb);
+	s->port = (uint16_t)c->listen_port;
+	return true;
+}
+
+/* ---- reaper and tick ---- */
+
+static void reap_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+
+	while (!TAILQ_EMPTY(&s->dead)) {
+		struct peer *p = TAILQ_FIRST(&s->dead);
+		TAILQ_REMOVE(&s->dead, p, link);
+		peer_free(p);
+	}
+}
+
+void session_reap_later(struct session *s)
+{
+	event_active(s->reaper, EV_TIMEOUT, 0);
+}
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+	struct torrent *t;
+	struct peer *p, *next;
+	char line[160];
+
+	s->now = monotonic_s();
+	s->ticks++;
+	s->rate_down = s->rate_up = 0;
+	TAILQ_FOREACH(t, &s->torrents, link) {
+		torrent_tick(t);
+		s->rate_down += t->rate_down;
+		s->rate_up += t->rate_up;
+	}
+	for (p = TAILQ_FIRST(&s->handshaking); p; p = next) {
+		next = TAILQ_NEXT(p, link);
+		peer_tick(p);
+	}
+	if (s->ticks % STATUS_EVERY == 0) {
+		session_summary(s, line, sizeof line);
+		notify_status("%s", line);
+	}
+}
+
+static void set_tracker(struct session *s, const char *url)
+{
+	free(s->tracker_url);
+	s->tracker_url = url[0] ? xstrdup(url) : NULL;
+	s->tier.urls = &s->tracker_url;
+	s->tier.n_urls = s->tracker_url ? 1 : 0;
+}
+
+bool session_init(struct session *s, struct event_base *base, const struct sconfig *cfg)
+{
+	struct timeval one = { 1, 0 };
+
+	memset(s, 0, sizeof *s);
+	s->base = base;
+	s->cfg = cfg;
+	TAILQ_INIT(&s->torrents);
+	TAILQ_INIT(&s->handshaking);
+	TAILQ_INIT(&s->dead);
+	s->now = monotonic_s();
+	make_peer_id(s->peer_id);
+	set_tracker(s, cfg->tracker);
+	piece_pool_init(&s->pool, (uint64_t)cfg->cache_size);
+	if (!make_state_dirs(cfg) || !listen_peers(s))
+		return false;
+	s->wp = workpool_new(base, (unsigned)cfg->workers);
+	if (s->wp == NULL)
+		return false;
+	s->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+	if (s->dns == NULL)
+		log_warn("no DNS resolver: only numeric tracker addresses work");
+	s->ann = announcer_new(base, s->dns, s->peer_id, s->port, arc4random());
+	if (s->ann == NULL)
+		return false;
+	s->reaper = event_new(base, -1, 0, reap_cb, s);
+	s->tick = event_new(base, -1, EV_PERSIST, tick_cb, s);
+	if (s->reaper == NULL || s->tick == NULL || event_add(s->tick, &one) < 0)
+		return false;
+	s->share = share_new(s);
+	return true;
+}
+
+void session_reload(struct session *s, const struct sconfig *cfg)
+{
+	s->cfg = cfg;
+	piece_pool_set_budget(&s->pool, (uint64_t)cfg->cache_size);
+	set_tracker(s, cfg->tracker);
+}
+
+/* ---- the torrent table ---- */
+
+struct torrent *session_find(struct session *s, const uint8_t info_hash[20])
+{
+	struct torrent *t;
+
+	TAILQ_FOREACH(t, &s->torrents, link)
+		if (memcmp(t->mi.info_hash, info_hash, 20) == 0)
+			return t;
+	return NULL;
+}
+
+/* A hex prefix of 4 to 40 digits, either case. */
+static bool hex_prefix(const char *what, size_t len)
+{
+	if (len < 4 || len > 40)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!strchr("0123456789abcdefABCDEF", what[i]))
+			return false;
+	return true;
+}
+
+struct torrent *session_lookup(struct session *s, const char *what, char *err, size_t errlen)
+{
+	struct torrent *t, *found = NULL;
+	size_t len = strlen(what), n = 0;
+	bool hex = hex_prefix(what, len);
+
+	TAILQ_FOREACH(t, &s->torrents, link) {
+		if (strcmp(t->mi.name, what) == 0 || (hex && strncasecmp(t->hex, what, len) == 0)) {
+			found = t;
+			n++;
+		}
+	}
+	if (n == 1)
+		return found;
+	snprintf(err, errlen, n ? "\"%.100s\" matches %zu torrents: give more of the info-hash"
+	                        : "no torrent matches \"%.100s\"", what, n);
+	return NULL;
+}
+
+/* Writes a small file atomically (temporary + rename). */
+static bool write_file(const char *path, const void *data, size_t len)
+{
+	char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	bool ok = fd >= 0 && write(fd, data, len) == (ssize_t)len && fsync(fd) == 0;
+
+	if (fd >= 0 && close(fd) < 0)
+		ok = false;
+	if (ok && rename(tmp, path) < 0)
+		ok = false;
+	if (!ok) {
+		log_err("cannot write %s: %s", path, strerror(errno));
+		unlink(tmp);
+	}
+	free(tmp);
+	return ok;
+}
+
+struct torrent *session_add_torrent(struct session *s, struct metainfo *mi, const char *data_dir,
+                                    const struct resume_data *rd, bool shared, bool save,
+                                    struct torrent **existing, char *err, size_t errlen)
+{
+	struct torrent *t = session_find(s, mi->info_hash);
+
+	if (existing)
+		*existing = t;
+	if (t) {
+		snprintf(err, errlen, "already known as \"%.100s\" (%s)", t->mi.name, t->hex);
+		return NULL;
+	}
+	if (save) {
+		char hex[41];
+		hex_encode(mi->info_hash, 20, hex);
+		char *path = session_state_path(s, "torrents", hex, ".torrent");
+		bool ok = write_file(path, mi->raw, mi->raw_len);
+		free(path);
+		if (!ok) {
+			snprintf(err, errlen, "cannot save the torrent under %s", s->cfg->state_dir);
+			return NULL;
+		}
+	}
+	t = torrent_new(s, mi, data_dir, rd, shared);
+	TAILQ_INSERT_TAIL(&s->torrents, t, link);
+	s->n_torrents++;
+	return t;
+}
+
+/* ---- loading saved torrents ---- */
+
+static bool read_file(const char *path, size_t max, struct sta_buf *out)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	bool ok = false;
+
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size <= max) {
+		buf_reserve(out, (size_t)st.st_size + 1);
+		ssize_t n = read(fd, out->data, (size_t)st.st_size);
+		ok = n == st.st_size;
+		out->len = ok ? (size_t)n : 0;
+	} else {
+		errno = EFBIG;
+	}
+	close(fd);
+	return ok;
+}
+
+bool session_read_torrent(const char *path, struct metainfo *mi, char *err, size_t errlen)
+{
+	struct sta_buf b = STA_BUF_INIT;
+	struct mi_error me;
+	bool ok = false;
+
+	if (!read_file(path, MAX_TORRENT_FILE, &b))
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+	else if (!metainfo_parse(b.data, b.len, mi, &me))
+		snprintf(err, errlen, "%s: %s", path, me.msg);
+	else
+		ok = true;
+	buf_free(&b);
+	return ok;
+}
+
+static void load_one(struct session *s, const char *name)
+{
+	struct metainfo mi;
+	struct resume_data rd;
+	char err[512];
+	uint8_t hash[20];
+
+	if (strlen(name) != 48 || strcmp(name + 40, ".torrent") != 0 ||
+	    !hex_decode(name, 40, hash, 20))
+		return;
+	char *path = xasprintf("%s/torrents/%s", s->cfg->state_dir, name);
+	bool ok = session_read_torrent(path, &mi, err, sizeof err);
+	free(path);
+	if (!ok || memcmp(mi.info_hash, hash, 20) != 0) {
+		log_warn("%s", ok ? "info-hash does not match the file name" : err);
+		if (ok)
+			metainfo_free(&mi);
+		return;
+	}
+	char *rpath = session_state_path(s, "resume", name, "");
+	rpath[strlen(rpath) - strlen(".torrent")] = '\0';
+	char *full = xasprintf("%s.resume", rpath);
+	bool have_rd = resume_load(full, &rd, err, sizeof err) == 0 &&
+	               resume_matches(&rd, mi.info_hash, mi.n_pieces, err, sizeof err);
+	if (!have_rd && errno != ENOENT)
+		log_warn("%s: %s (re-checking the data)", full, err);
+	free(rpath);
+	free(full);
+	bool shared = share_is_shared(s, mi.info_hash);
+	const char *dir = have_rd ? rd.data_dir : s->cfg->download_dir;
+	struct torrent *t = session_add_torrent(s, &mi, dir, have_rd ? &rd : NULL, shared, false,
+	                                        NULL, err, sizeof err);
+	if (t == NULL) {
+		log_warn("%s", err);
+		metainfo_free(&mi);
+	} else if (!shared) {
+		torrent_start(t);
+	}
+	if (have_rd)
+		resume_data_free(&rd);
+}
+
+void session_load(struct session *s)
+{
+	char *dir = xasprintf("%s/torrents", s->cfg->state_dir);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (d == NULL) {
+		log_err("%s: %s", dir, strerror(errno));
+	} else {
+		while ((e = readdir(d)) != NULL)
+			load_one(s, e->d_name);
+		closedir(d);
+	}
+	free(dir);
+	log_info("%u torrents loaded", s->n_torrents);
+	share_scan(s->share);
+}
+
+/* ---- limits and bans ---- */
+
+uint32_t session_new_tag(struct session *s)
+{
+	if (++s->next_tag == PICKER_NO_TAG)
+		s->next_tag = 1;
+	return s->next_tag;
+}
+
+bool session_peer_room(const struct session *s)
+{
+	return s->n_peers < (unsigned)s->cfg->max_peers;
+}
+
+static bool ban_key(const struct sockaddr *sa, struct ban *b)
+{
+	memset(b, 0, sizeof *b);
+	b->family = sa->sa_family;
+	if (sa->sa_family == AF_INET)
+		memcpy(b->addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	else if (sa->sa_family == AF_INET6)
+		memcpy(b->addr, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+	else
+		return false;
+	return true;
+}
+
+bool session_is_banned(const struct session *s, const struct sockaddr *sa)
+{
+	struct ban b;
+
+	if (!ban_key(sa, &b))
+		return false;
+	for (size_t i = 0; i < s->n_bans; i++)
+		if (memcmp(&s->bans[i], &b, sizeof b) == 0)
+			return true;
+	return false;
+}
+
+void session_ban(struct session *s, const struct sockaddr *sa)
+{
+	struct ban b;
+
+	if (s->n_bans >= SESSION_MAX_BANS || !ban_key(sa, &b) || session_is_banned(s, sa))
+		return;
+	s->bans = xreallocarray(s->bans, s->n_bans + 1, sizeof *s->bans);
+	s->bans[s->n_bans++] = b;
+}
+
+/* ---- verbs ---- */
+
+void session_close(struct session *s, void (*done)(void *arg), void *arg)
+{
+	struct torrent *t;
+
+	s->closed = true;
+	TAILQ_FOREACH(t, &s->torrents, link)
+		torrent_close(t);
+	while (!TAILQ_EMPTY(&s->handshaking))
+		peer_close(TAILQ_FIRST(&s->handshaking), "closing");
+	announcer_stop_all(s->ann, 3000, done, arg);
+}
+
+unsigned session_start(struct session *s)
+{
+	struct torrent *t;
+	unsigned n = 0;
+
+	s->closed = false;
+	TAILQ_FOREACH(t, &s->torrents, link)
+		n += torrent_announce(t);
+	return n;
+}
+
+bool session_status(struct session *s, const char *filter, bool peers, struct sta_buf *out,
+                    char *err, size_t errlen)
+{
+	struct torrent *t;
+
+	if (filter) {
+		t = session_lookup(s, filter, err, errlen);
+		if (t == NULL)
+			return false;
+		be_enc_cstr(out, "torrents");
+		be_enc_list_begin(out);
+		torrent_status(t, peers, out);
+		be_enc_end(out);
+		return true;
+	}
+	be_enc_cstr(out, "torrents");
+	be_enc_list_begin(out);
+	TAILQ_FOREACH(t, &s->torrents, link)
+		torrent_status(t, peers, out);
+	be_enc_end(out);
+	return true;
+}
+
+void session_summary(struct session *s, char *out, size_t outsz)
+{
+	struct torrent *t;
+	unsigned down = 0;
+
+	TAILQ_FOREACH(t, &s->torrents, link)
+		down += t->state == TS_DOWNLOADING;
+	snprintf(out, outsz, "%u torrents, %u downloading, %.1f MB/s down, %.1f MB/s up, %u peers",
+	         s->n_torrents, down, (double)s->rate_down / 1e6, (double)s->rate_up / 1e6,
+	         s->n_peers);
+}
+
+/* ---- shutdown ---- */
+
+void session_fini(struct session *s)
+{
+	struct torrent *t;
+
+	s->stopping = true;
+	if (s->listener)
+		evconnlistener_free(s->listener);
+	s->listener = NULL;
+	TAILQ_FOREACH(t, &s->torrents, link)
+		torrent_close(t);
+	while (!TAILQ_EMPTY(&s->handshaking))
+		peer_close(TAILQ_FIRST(&s->handshaking), "shutting down");
+	if (s->reaper)
+		reap_cb(-1, 0, s);
+	TAILQ_FOREACH(t, &s->torrents, link)
+		torrent_flush_resume(t);
+	workpool_free(s->wp); /* runs every outstanding done(), which may save again */
+	s->wp = NULL;
+	share_free(s->share);
+	s->share = NULL;
+	while (!TAILQ_EMPTY(&s->torrents)) {
+		t = TAILQ_FIRST(&s->torrents);
+		TAILQ_REMOVE(&s->torrents, t, link);
+		torrent_free(t);
+	}
+	announcer_free(s->ann);
+	if (s->dns)
+		evdns_base_free(s->dns, 0);
+	piece_pool_fini(&s->pool);
+	if (s->tick)
+		event_free(s->tick);
+	if (s->reaper)
+		event_free(s->reaper);
+	free(s->bans);
+	free(s->tracker_url);
+}

@@ -1,0 +1,872 @@
+/* One torrent: states, piece buffers and verification, resume data,
+ * announces, choking. */
+#include "torrent.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "announcer.h"
+#include "bencode.h"
+#include "catalog_client.h"
+#include "choker.h"
+#include "hex.h"
+#include "log.h"
+#include "peer.h"
+#include "picker.h"
+#include "sconfig.h"
+#include "storage.h"
+#include "workpool.h"
+#include "xmalloc.h"
+
+static void torrent_set_error(struct torrent *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* ---- creation ---- */
+
+struct torrent *torrent_new(struct session *s, struct metainfo *mi, const char *data_dir,
+                            const struct resume_data *rd, bool shared)
+{
+	struct torrent *t = xcalloc(1, sizeof *t);
+
+	t->s = s;
+	t->id = ++s->next_id;
+	t->mi = *mi;
+	memset(mi, 0, sizeof *mi);
+	hex_encode(t->mi.info_hash, SHA1_LEN, t->hex);
+	t->data_dir = xstrdup(data_dir);
+	t->shared = shared;
+	t->state = TS_CHECKING;
+	TAILQ_INIT(&t->peers);
+	t->picker = picker_new(t->mi.n_pieces, t->mi.piece_length, t->mi.total_length);
+	picker_seed(t->picker, ((uint64_t)arc4random() << 32) | arc4random());
+	t->added = time(NULL);
+	if (rd) {
+		for (uint32_t i = bitfield_next_set(&rd->have, 0); i < rd->have.nbits;
+		     i = bitfield_next_set(&rd->have, i + 1))
+			picker_set_have(t->picker, i);
+		t->uploaded = rd->uploaded;
+		t->downloaded = rd->downloaded;
+		t->added = rd->added;
+		t->paused = rd->paused;
+	} else {
+		t->resume_dirty = true;
+	}
+	t->up_prev = t->uploaded;
+	t->down_prev = t->downloaded;
+	return t;
+}
+
+/* ---- opening and re-checking (worker) ---- */
+
+struct open_job {
+	struct work_item item;
+	struct torrent *t;
+	struct storage *st;
+	struct bitfield known;          /* trusted from resume data */
+	struct bitfield found;          /* re-checked good on disk */
+	char err[256];
+};
+
+static bool piece_on_disk(struct open_job *j, uint32_t piece)
+{
+	uint8_t digest[SHA1_LEN];
+	int has = storage_piece_has_data(j->st, piece, NULL, 0);
+
+	if (has <= 0)
+		return false;
+	if (storage_hash_piece(j->st, piece, digest, NULL, 0) < 0)
+		return false;
+	return memcmp(digest, j->t->mi.pieces + (size_t)piece * SHA1_LEN, SHA1_LEN) == 0;
+}
+
+static void open_work(struct work_item *item)
+{
+	struct open_job *j = container_of(item, struct open_job, item);
+	const struct metainfo *mi = &j->t->mi;
+
+	item->status = storage_open(mi, j->t->data_dir, &j->st, j->err, sizeof j->err);
+	if (item->status < 0 || !storage_had_data(j->st) || bitfield_all(&j->known))
+		return;
+	/* Only verified pieces are ever written, so a piece whose bytes hash
+	 * right is good even if resume data missed it (crash before a save). */
+	for (uint32_t i = bitfield_next_clear(&j->known, 0); i < mi->n_pieces;
+	     i = bitfield_next_clear(&j->known, i + 1))
+		if (piece_on_disk(j, i))
+			bitfield_set(&j->found, i);
+}
+
+static void torrent_settle_state(struct torrent *t)
+{
+	if (t->paused)
+		t->state = TS_PAUSED;
+	else
+		t->state = picker_is_complete(t->picker) ? TS_SEEDING : TS_DOWNLOADING;
+}
+
+static void open_done(struct work_item *item)
+{
+	struct open_job *j = container_of(item, struct open_job, item);
+	struct torrent *t = j->t;
+
+	t->jobs--;
+	if (t->dead) {
+		storage_close(j->st);
+	} else if (item->status < 0) {
+		torrent_set_error(t, "%s", j->err);
+	} else {
+		t->st = j->st;
+		uint32_t n = bitfield_count(&j->found);
+		for (uint32_t i = bitfield_next_set(&j->found, 0); i < j->found.nbits;
+		     i = bitfield_next_set(&j->found, i + 1))
+			picker_set_have(t->picker, i);
+		if (n) {
+			log_info("%s: %u more pieces found good on disk", t->hex, n);
+			t->resume_dirty = true;
+		}
+		torrent_settle_state(t);
+		log_info("%s: \"%s\" %s, %u/%u pieces", t->hex, t->mi.name, torrent_state_name(t),
+		         picker_have_count(t->picker), t->mi.n_pieces);
+		if (!t->s->closed && !t->paused)
+			torrent_announce(t);
+	}
+	bitfield_free(&j->known);
+	bitfield_free(&j->found);
+	free(j);
+	if (t->dead && t->jobs == 0)
+		torrent_free(t);
+}
+
+static void copy_bits(struct bitfield *dst, const struct bitfield *src)
+{
+	size_t n = bitfield_wire_len(src->nbits);
+	uint8_t *tmp = xmalloc(n ? n : 1);
+
+	bitfield_init(dst, src->nbits);
+	bitfield_export(src, tmp);
+	bitfield_import(dst, tmp, n);
+	free(tmp);
+}
+
+void torrent_start(struct torrent *t)
+{
+	struct open_job *j = xcalloc(1, sizeof *j);
+
+	t->state = TS_CHECKING;
+	j->item.work = open_work;
+	j->item.done = open_done;
+	j->t = t;
+	copy_bits(&j->known, picker_have(t->picker));
+	bitfield_init(&j->found, t->mi.n_pieces);
+	t->jobs++;
+	workpool_submit(t->s->wp, &j->item);
+}
+
+/* ---- peers ---- */
+
+void torrent_attach_peer(struct torrent *t, struct peer *p)
+{
+	p->t = t;
+	bitfield_init(&p->has, t->mi.n_pieces);
+	TAILQ_INSERT_TAIL(&t->peers, p, link);
+	t->n_peers++;
+}
+
+void torrent_detach_peer(struct torrent *t, struct peer *p)
+{
+	peer_request_release(p);
+	if (p->seed_counted)
+		picker_seed_remove(t->picker);
+	else
+		picker_peer_bitfield_remove(t->picker, &p->has);
+	p->seed_counted = false;
+	bitfield_clear_all(&p->has);
+	p->n_upq = 0;
+	TAILQ_REMOVE(&t->peers, p, link);
+	t->n_peers--;
+}
+
+struct peer *torrent_find_peer(struct torrent *t, uint32_t tag)
+{
+	struct peer *p;
+
+	TAILQ_FOREACH(p, &t->peers, link)
+		if (p->tag == tag)
+			return p;
+	return NULL;
+}
+
+static void close_peers(struct torrent *t, const char *why)
+{
+	while (!TAILQ_EMPTY(&t->peers))
+		peer_close(TAILQ_FIRST(&t->peers), why);
+}
+
+bool torrent_wants_peers(const struct torrent *t)
+{
+	return !t->dead && !t->paused && !t->s->closed && t->st &&
+	       (t->state == TS_DOWNLOADING || t->state == TS_SEEDING) &&
+	       t->n_peers < (unsigned)t->s->cfg->max_peers_per_torrent;
+}
+
+static unsigned unchoked_count(const struct torrent *t)
+{
+	const struct peer *p;
+	unsigned n = 0;
+
+	TAILQ_FOREACH(p, &t->peers, link)
+		n += !p->am_choking;
+	return n;
+}
+
+void torrent_peer_interested(struct torrent *t, struct peer *p)
+{
+	/* Between choker rounds a free slot goes at once to whoever asks. */
+	if (p->am_choking && unchoked_count(t) < (unsigned)t->s->cfg->upload_slots)
+		peer_choke(p, false);
+}
+
+static uint32_t choker_rand(void *ctx, uint32_t bound)
+{
+	return arc4random_uniform(bound);
+}
+
+static void run_choker(struct torrent *t)
+{
+	struct choker_peer *cp = xcalloc(t->n_peers + 1, sizeof *cp);
+	struct peer **pp = xcalloc(t->n_peers + 1, sizeof *pp);
+	uint64_t now = session_now(t->s);
+	struct peer *p;
+	size_t n = 0;
+
+	TAILQ_FOREACH(p, &t->peers, link) {
+		if (!p->hs_done)
+			continue;
+		cp[n] = (struct choker_peer){
+			.tag = p->tag, .rate_from_peer = p->rate_down, .rate_to_peer = p->rate_up,
+			.interested = p->peer_interested, .is_seed = p->is_seed, .snubbed = p->snubbed,
+			.is_new = now - p->connected_at < PEER_NEW_S, .unchoked = !p->am_choking,
+			.optimistic = p->optimistic,
+		};
+		pp[n++] = p;
+	}
+	struct choker_params params = {
+		.mode = picker_is_complete(t->picker) ? CHOKER_SEEDING : CHOKER_LEECHING,
+		.upload_slots = (uint32_t)t->s->cfg->upload_slots,
+		.round = t->choker_round++,
+		.rand = choker_rand,
+	};
+	choker_run(cp, n, &params);
+	for (size_t i = 0; i < n; i++) {
+		pp[i]->optimistic = cp[i].optimistic;
+		peer_choke(pp[i], !cp[i].unchoked);
+	}
+	free(cp);
+	free(pp);
+}
+
+/* ---- piece buffers and verification ---- */
+
+static struct piece_buf **bucket(struct torrent *t, uint32_t piece)
+{
+	return &t->pieces[piece & (TORRENT_PIECE_BUCKETS - 1)];
+}
+
+struct piece_buf *torrent_piece_buf(struct torrent *t, uint32_t piece)
+{
+	for (struct piece_buf *pb = *bucket(t, piece); pb; pb = pb->next)
+		if (pb->piece == piece)
+			return pb;
+	return NULL;
+}
+
+struct piece_buf *torrent_piece_buf_get(struct torrent *t, uint32_t piece)
+{
+	struct piece_buf *pb = torrent_piece_buf(t, piece);
+
+	if (pb)
+		return pb;
+	pb = piece_pool_get(&t->s->pool, metainfo_piece_size(&t->mi, piece));
+	if (pb == NULL)
+		return NULL;
+	pb->t = t;
+	pb->piece = piece;
+	pb->next = *bucket(t, piece);
+	*bucket(t, piece) = pb;
+	return pb;
+}
+
+static void piece_buf_release(struct torrent *t, struct piece_buf *pb)
+{
+	for (struct piece_buf **pp = bucket(t, pb->piece); *pp; pp = &(*pp)->next) {
+		if (*pp == pb) {
+			*pp = pb->next;
+			break;
+		}
+	}
+	piece_pool_put(&t->s->pool, pb);
+}
+
+static void verify_work(struct work_item *item)
+{
+	struct piece_buf *pb = container_of(item, struct piece_buf, item);
+
+	pb->result = storage_write_verified(pb->t->st, pb->piece, pb->data, pb->err,
+	                                    sizeof pb->err);
+}
+
+static void completed(struct torrent *t)
+{
+	struct peer *p, *next;
+
+	t->state = TS_SEEDING;
+	log_info("%s: \"%s\" complete (%llu bytes), seeding", t->hex, t->mi.name,
+	         (unsigned long long)t->mi.total_length);
+	for (p = TAILQ_FIRST(&t->peers); p; p = next) {
+		next = TAILQ_NEXT(p, link);
+		if (p->is_seed)
+			peer_close(p, "both seeds");
+	}
+	if (t->sub && !t->completed_sent)
+		announcer_completed(t->sub);
+	t->completed_sent = true;
+	torrent_flush_resume(t);
+}
+
+static void piece_passed(struct torrent *t, uint32_t piece)
+{
+	struct peer *p;
+
+	picker_piece_passed(t->picker, piece);
+	t->resume_dirty = true;
+	TAILQ_FOREACH(p, &t->peers, link) {
+		if (!p->hs_done)
+			continue;
+		if (!bitfield_test(&p->has, piece))
+			peer_send_have(p, piece);
+	}
+	if (picker_is_complete(t->picker))
+		completed(t);
+	TAILQ_FOREACH(p, &t->peers, link)
+		if (p->hs_done)
+			peer_update_interest(p);
+}
+
+/* Blames the senders of a bad piece; bans repeat offenders. */
+static void blame(struct torrent *t, const struct piece_buf *pb)
+{
+	bool sole = pb->n_contrib == 1 && !pb->many_contrib;
+
+	for (uint8_t i = 0; i < pb->n_contrib; i++) {
+		struct peer *p = torrent_find_peer(t, pb->contrib[i]);
+		if (p == NULL)
+			continue;
+		p->hash_fails++;
+		p->sole_fails += sole;
+		if (p->hash_fails >= TORRENT_BAN_FAILS || p->sole_fails >= TORRENT_BAN_SOLE_FAILS) {
+			log_warn("%s: banning %s (%s): %u bad pieces", t->hex, p->addr_str, p->client,
+			         p->hash_fails);
+			session_ban(t->s, (const struct sockaddr *)&p->addr);
+			peer_close(p, "banned");
+		}
+	}
+}
+
+static void piece_failed(struct torrent *t, struct piece_buf *pb)
+{
+	uint32_t sender = picker_piece_sender(t->picker, pb->piece);
+
+	log_info("%s: piece %u failed its hash check (%u senders)", t->hex, pb->piece,
+	         pb->n_contrib);
+	picker_piece_failed(t->picker, pb->piece, sender);
+	blame(t, pb);
+}
+
+static void verify_done(struct work_item *item)
+{
+	struct piece_buf *pb = container_of(item, struct piece_buf, item);
+	struct torrent *t = pb->t;
+
+	t->jobs--;
+	if (!t->dead) {
+		if (pb->result == 1) {
+			piece_passed(t, pb->piece);
+		} else if (pb->result == 0) {
+			piece_failed(t, pb);
+		} else {
+			picker_piece_failed(t->picker, pb->piece, PICKER_NO_TAG);
+			torrent_set_error(t, "cannot write piece %u: %s", pb->piece, pb->err);
+		}
+	}
+	piece_buf_release(t, pb);
+	if (t->dead && t->jobs == 0)
+		torrent_free(t);
+	else if (t->s->stopping)
+		torrent_flush_resume(t);
+}
+
+void torrent_piece_complete(struct torrent *t, struct piece_buf *pb)
+{
+	pb->verifying = true;
+	pb->item.work = verify_work;
+	pb->item.done = verify_done;
+	t->jobs++;
+	workpool_submit(t->s->wp, &pb->item);
+}
+
+/* ---- resume data ---- */
+
+struct resume_job {
+	struct work_item item;
+	struct torrent *t;
+	struct resume_data rd;
+	char *path;
+	char err[256];
+};
+
+static void resume_work(struct work_item *item)
+{
+	struct resume_job *j = container_of(item, struct resume_job, item);
+
+	/* The pieces it lists must be on disk before the file says so. */
+	if (j->t->st && storage_sync(j->t->st, j->err, sizeof j->err) < 0) {
+		item->status = -1;
+		return;
+	}
+	item->status = resume_save(j->path, &j->rd, j->err, sizeof j->err);
+}
+
+static void resume_done(struct work_item *item)
+{
+	struct resume_job *j = container_of(item, struct resume_job, item);
+	struct torrent *t = j->t;
+
+	t->jobs--;
+	t->resume_saving = false;
+	if (item->status < 0)
+		log_err("%s: resume data not saved: %s", t->hex, j->err);
+	resume_data_free(&j->rd);
+	free(j->path);
+	free(j);
+	if (t->dead && t->jobs == 0)
+		torrent_free(t);
+	else if (!t->dead && t->s->stopping)
+		torrent_flush_resume(t);
+}
+
+void torrent_flush_resume(struct torrent *t)
+{
+	if (!t->resume_dirty || t->resume_saving || t->dead)
+		return;
+	struct resume_job *j = xcalloc(1, sizeof *j);
+	j->item.work = resume_work;
+	j->item.done = resume_done;
+	j->t = t;
+	memcpy(j->rd.info_hash, t->mi.info_hash, SHA1_LEN);
+	copy_bits(&j->rd.have, picker_have(t->picker));
+	j->rd.uploaded = t->uploaded;
+	j->rd.downloaded = t->downloaded;
+	j->rd.data_dir = xstrdup(t->data_dir);
+	j->rd.added = t->added;
+	j->rd.paused = t->paused;
+	j->path = session_state_path(t->s, "resume", t->hex, ".resume");
+	t->resume_dirty = false;
+	t->resume_saving = true;
+	t->last_resume = session_now(t->s);
+	t->jobs++;
+	workpool_submit(t->s->wp, &j->item);
+}
+
+/* ---- announces and publishing ---- */
+
+static void ann_stats(void *arg, struct announce_stats *out)
+{
+	struct torrent *t = arg;
+
+	out->uploaded = t->uploaded;
+	out->downloaded = t->downloaded;
+	out->left = t->mi.total_length - torrent_bytes_done(t);
+}
+
+static bool same_addr(const struct peer *p, const struct tracker_peer *c)
+{
+	if (c->family == AF_INET && p->addr.ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)&p->addr;
+		return memcmp(&a->sin_addr, c->addr, 4) == 0 && ntohs(a->sin_port) == c->port;
+	}
+	if (c->family == AF_INET6 && p->addr.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&p->addr;
+		return memcmp(&a->sin6_addr, c->addr, 16) == 0 && ntohs(a->sin6_port) == c->port;
+	}
+	return false;
+}
+
+static socklen_t cand_sockaddr(const struct tracker_peer *c, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof *ss);
+	if (c->family == AF_INET6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons(c->port);
+		memcpy(&a->sin6_addr, c->addr, 16);
+		return sizeof *a;
+	}
+	struct sockaddr_in *a = (struct sockaddr_in *)ss;
+	a->sin_family = AF_INET;
+	a->sin_port = htons(c->port);
+	memcpy(&a->sin_addr, c->addr, 4);
+	return sizeof *a;
+}
+
+static bool connected_to(const struct torrent *t, const struct tracker_peer *c)
+{
+	const struct peer *p;
+
+	TAILQ_FOREACH(p, &t->peers, link)
+		if (p->outgoing && same_addr(p, c))
+			return true;
+	return false;
+}
+
+/* Dials candidates while there is room (downloads only: seeds wait for
+ * leechers to come to them). */
+static void connect_candidates(struct torrent *t)
+{
+	struct sockaddr_storage ss;
+
+	while (t->n_cand > 0 && t->state == TS_DOWNLOADING && torrent_wants_peers(t) &&
+	       session_peer_room(t->s)) {
+		const struct tracker_peer *c = &t->cand[--t->n_cand];
+		socklen_t len = cand_sockaddr(c, &ss);
+		if (connected_to(t, c) || session_is_banned(t->s, (struct sockaddr *)&ss))
+			continue;
+		peer_connect(t, (struct sockaddr *)&ss, len);
+	}
+}
+
+static void ann_result(void *arg, const struct announce_result *r)
+{
+	struct torrent *t = arg;
+	size_t n = r->n_peers < TORRENT_MAX_CANDIDATES ? r->n_peers : TORRENT_MAX_CANDIDATES;
+
+	if (!r->ok) {
+		log_info("%s: announce to %s: %s", t->hex, r->tracker, r->status);
+		return;
+	}
+	log_debug("%s: announce to %s: %s", t->hex, r->tracker, r->status);
+	t->announced_ok = true;
+	free(t->cand);
+	t->cand = n ? xmalloc(n * sizeof *t->cand) : NULL;
+	if (n)
+		memcpy(t->cand, r->peers, n * sizeof *t->cand);
+	t->n_cand = n;
+	connect_candidates(t);
+	torrent_publish(t);
+}
+
+bool torrent_announce(struct torrent *t)
+{
+	static const struct announce_cbs cbs = { ann_stats, ann_result };
+	struct session *s = t->s;
+
+	if (t->dead || t->paused || t->st == NULL || t->state == TS_ERROR)
+		return false;
+	if (t->sub) {
+		announcer_reannounce_now(t->sub);
+	} else if (t->mi.n_tiers > 0) {
+		t->sub = announcer_add(s->ann, t->mi.info_hash, t->mi.tiers, t->mi.n_tiers, &cbs, t);
+	} else {
+		t->sub = announcer_add(s->ann, t->mi.info_hash, &s->tier, s->tier.n_urls ? 1 : 0,
+		                       &cbs, t);
+	}
+	if (t->announced_ok)
+		torrent_publish(t);
+	return true;
+}
+
+static void publish_done(void *arg, const char *status, const char *error)
+{
+	struct torrent *t = arg;
+
+	t->publish = NULL;
+	if (status == NULL) {
+		log_warn("%s: publishing \"%s\" failed: %s", t->hex, t->mi.name, error);
+		return;
+	}
+	t->published = true;
+	log_info("%s: published \"%s\" to the catalog (%s)", t->hex, t->mi.name, status);
+}
+
+void torrent_publish(struct torrent *t)
+{
+	struct session *s = t->s;
+	const char *token = s->cfg->publish_token[0] ? s->cfg->publish_token : NULL;
+	char err[256];
+
+	if (!t->shared || t->published || t->publish || s->closed || !t->announced_ok ||
+	    s->tracker_url == NULL)
+		return;
+	t->publish = catalog_client_publish(s->base, s->dns, s->tracker_url, t->mi.raw,
+	                                    t->mi.raw_len, token, publish_done, t, err, sizeof err);
+	if (t->publish == NULL)
+		log_warn("%s: cannot publish: %s", t->hex, err);
+}
+
+static void stop_announcing(struct torrent *t)
+{
+	if (t->sub)
+		announcer_remove(t->sub, true);
+	t->sub = NULL;
+	t->announced_ok = false;
+	if (t->publish)
+		catalog_client_cancel(t->publish);
+	t->publish = NULL;
+}
+
+/* ---- state changes ---- */
+
+static void torrent_set_error(struct torrent *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->error, sizeof t->error, fmt, ap);
+	va_end(ap);
+	log_err("%s: \"%s\": %s", t->hex, t->mi.name, t->error);
+	t->state = TS_ERROR;
+	close_peers(t, "torrent error");
+	stop_announcing(t);
+}
+
+void torrent_pause(struct torrent *t)
+{
+	if (t->paused)
+		return;
+	t->paused = true;
+	if (t->state != TS_CHECKING && t->state != TS_ERROR)
+		t->state = TS_PAUSED;
+	close_peers(t, "torrent paused");
+	stop_announcing(t);
+	t->resume_dirty = true;
+	torrent_flush_resume(t);
+}
+
+void torrent_resume(struct torrent *t)
+{
+	if (!t->paused)
+		return;
+	t->paused = false;
+	t->resume_dirty = true;
+	if (t->state == TS_PAUSED) {
+		torrent_settle_state(t);
+		if (!t->s->closed)
+			torrent_announce(t);
+	}
+}
+
+void torrent_close(struct torrent *t)
+{
+	close_peers(t, "closing");
+	t->sub = NULL; /* announcer_stop_all sends the stopped */
+	t->announced_ok = false;
+	t->n_cand = 0;
+	if (t->publish)
+		catalog_client_cancel(t->publish);
+	t->publish = NULL;
+}
+
+static void unlink_state(struct torrent *t)
+{
+	static const char *const kinds[][2] = {
+		{ "torrents", ".torrent" }, { "resume", ".resume" }, { "shares", ".stamp" },
+	};
+
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+		char *path = session_state_path(t->s, kinds[i][0], t->hex, kinds[i][1]);
+		if (unlink(path) < 0 && errno != ENOENT)
+			log_warn("%s: %s", path, strerror(errno));
+		free(path);
+	}
+}
+
+/* Deletes the downloaded files and the directories they made. */
+static void remove_data(struct torrent *t)
+{
+	char *top = metainfo_path_join(t->data_dir, t->mi.name, NULL);
+
+	for (uint32_t i = 0; top && t->mi.multi_file && i < t->mi.n_files; i++) {
+		char *path = metainfo_path_join(top, t->mi.files[i].path, NULL);
+		if (path && unlink(path) < 0 && errno != ENOENT)
+			log_warn("%s: %s", path, strerror(errno));
+		for (char *slash; path && (slash = strrchr(path, '/')) && strlen(path) > strlen(top);) {
+			*slash = '\0';
+			if (rmdir(path) < 0)
+				break;
+		}
+		free(path);
+	}
+	if (top && (t->mi.multi_file ? rmdir(top) : unlink(top)) < 0 && errno != ENOENT)
+		log_warn("%s: %s", top, strerror(errno));
+	free(top);
+}
+
+void torrent_remove(struct torrent *t, bool delete_data)
+{
+	struct session *s = t->s;
+
+	log_info("%s: removing \"%s\"%s", t->hex, t->mi.name, delete_data ? " and its data" : "");
+	close_peers(t, "torrent removed");
+	stop_announcing(t);
+	TAILQ_REMOVE(&s->torrents, t, link);
+	s->n_torrents--;
+	t->dead = true;
+	t->delete_data = delete_data;
+	if (t->jobs == 0)
+		torrent_free(t);
+}
+
+void torrent_free(struct torrent *t)
+{
+	for (size_t i = 0; i < TORRENT_PIECE_BUCKETS; i++) {
+		while (t->pieces[i]) {
+			struct piece_buf *pb = t->pieces[i];
+			t->pieces[i] = pb->next;
+			piece_pool_put(&t->s->pool, pb);
+		}
+	}
+	storage_close(t->st);
+	if (t->dead) {
+		unlink_state(t);
+		if (t->delete_data)
+			remove_data(t);
+	}
+	picker_free(t->picker);
+	metainfo_free(&t->mi);
+	free(t->cand);
+	free(t->data_dir);
+	free(t);
+}
+
+/* ---- tick and status ---- */
+
+void torrent_tick(struct torrent *t)
+{
+	struct session *s = t->s;
+	struct peer *p, *next;
+
+	t->rate_down = (t->rate_down + (t->downloaded - t->down_prev)) / 2;
+	t->rate_up = (t->rate_up + (t->uploaded - t->up_prev)) / 2;
+	t->down_prev = t->downloaded;
+	t->up_prev = t->uploaded;
+	for (p = TAILQ_FIRST(&t->peers); p; p = next) {
+		next = TAILQ_NEXT(p, link);
+		peer_tick(p);
+		if (!p->dead)
+			peer_request_fill(p);
+	}
+	if ((s->ticks + t->id) % CHOKER_INTERVAL == 0)
+		run_choker(t);
+	connect_candidates(t);
+	if (t->resume_dirty && session_now(s) - t->last_resume >= TORRENT_RESUME_EVERY)
+		torrent_flush_resume(t);
+}
+
+const char *torrent_state_name(const struct torrent *t)
+{
+	static const char *const names[] = { "checking", "downloading", "seeding", "paused",
+		                             "error" };
+	return names[t->state];
+}
+
+uint64_t torrent_bytes_done(const struct torrent *t)
+{
+	uint32_t last = t->mi.n_pieces - 1;
+	uint64_t n = picker_have_count(t->picker);
+	uint64_t bytes = n * t->mi.piece_length;
+
+	if (bitfield_test(picker_have(t->picker), last))
+		bytes -= t->mi.piece_length - metainfo_piece_size(&t->mi, last);
+	return bytes;
+}
+
+bool torrent_is_complete(const struct torrent *t)
+{
+	return picker_is_complete(t->picker);
+}
+
+static void peer_status(const struct peer *p, struct sta_buf *out)
+{
+	char flags[16];
+
+	peer_flags(p, flags, sizeof flags);
+	be_enc_dict_begin(out);
+	be_enc_kv_cstr(out, "addr", p->addr_str);
+	be_enc_kv_int(out, "blocks", (int64_t)p->blocks_down);
+	be_enc_kv_int(out, "blocks_up", (int64_t)p->blocks_up);
+	be_enc_kv_cstr(out, "client", p->client);
+	be_enc_kv_int(out, "down", (int64_t)p->bytes_down);
+	be_enc_kv_int(out, "down_rate", (int64_t)p->rate_down);
+	be_enc_kv_cstr(out, "flags", flags);
+	be_enc_kv_int(out, "hash_fails", p->hash_fails);
+	be_enc_kv_int(out, "up", (int64_t)p->bytes_up);
+	be_enc_kv_int(out, "up_rate", (int64_t)p->rate_up);
+	be_enc_end(out);
+}
+
+int64_t torrent_eta(const struct torrent *t)
+{
+	uint64_t left = t->mi.total_length - torrent_bytes_done(t);
+
+	if (left == 0)
+		return 0;
+	return t->rate_down ? (int64_t)(left / t->rate_down) : -1;
+}
+
+unsigned torrent_seeds(const struct torrent *t)
+{
+	const struct peer *p;
+	unsigned n = 0;
+
+	TAILQ_FOREACH(p, &t->peers, link)
+		n += p->is_seed;
+	return n;
+}
+
+void torrent_status(const struct torrent *t, bool peers, struct sta_buf *out)
+{
+	const struct peer *p;
+
+	be_enc_dict_begin(out);
+	be_enc_kv_int(out, "done", (int64_t)torrent_bytes_done(t));
+	be_enc_kv_int(out, "down_rate", (int64_t)t->rate_down);
+	be_enc_kv_int(out, "downloaded", (int64_t)t->downloaded);
+	if (t->state == TS_ERROR)
+		be_enc_kv_cstr(out, "error", t->error);
+	be_enc_kv_int(out, "eta", torrent_eta(t));
+	be_enc_kv_str(out, "info_hash", t->hex, 40);
+	be_enc_kv_cstr(out, "name", t->mi.name);
+	if (peers) {
+		be_enc_cstr(out, "peer_list");
+		be_enc_list_begin(out);
+		TAILQ_FOREACH(p, &t->peers, link)
+			if (p->hs_done)
+				peer_status(p, out);
+		be_enc_end(out);
+	}
+	be_enc_kv_int(out, "peers", t->n_peers);
+	be_enc_kv_int(out, "pieces", t->mi.n_pieces);
+	be_enc_kv_int(out, "pieces_done", picker_have_count(t->picker));
+	be_enc_kv_int(out, "seeds", torrent_seeds(t));
+	be_enc_kv_int(out, "shared", t->shared);
+	be_enc_kv_int(out, "size", (int64_t)t->mi.total_length);
+	be_enc_kv_cstr(out, "state", torrent_state_name(t));
+	be_enc_kv_cstr(out, "tracker", t->sub ? announcer_sub_status(t->sub) : "");
+	be_enc_kv_int(out, "up_rate", (int64_t)t->rate_up);
+	be_enc_kv_int(out, "uploaded", (int64_t)t->uploaded);
+	be_enc_end(out);
+}

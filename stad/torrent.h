@@ -1,0 +1,132 @@
+/* One torrent: its files, picker, peers, the pieces being assembled and
+ * verified, resume data and announces. States: checking (opening files and
+ * re-checking pieces on a worker), downloading, seeding, paused, error.
+ *
+ * Jobs on workers hold a pointer to the torrent and bump t->jobs; a
+ * removed torrent is unlinked at once (lookups fail) and freed by the last
+ * job's done(), so a worker never sees freed storage. Loop thread only.
+ */
+#ifndef STAD_TORRENT_H
+#define STAD_TORRENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "buf.h"
+#include "metainfo.h"
+#include "piece_pool.h"
+#include "resume.h"
+#include "session.h"
+#include "tracker_proto.h"
+
+#define TORRENT_PIECE_BUCKETS 1024u
+#define TORRENT_MAX_CANDIDATES 500u
+/* Hash failures that get a peer banned: involved in this many... */
+#define TORRENT_BAN_FAILS 3
+/* ...or the only sender of this many. */
+#define TORRENT_BAN_SOLE_FAILS 2
+#define TORRENT_RESUME_EVERY 5          /* seconds between resume saves */
+
+enum torrent_state {
+	TS_CHECKING,
+	TS_DOWNLOADING,
+	TS_SEEDING,
+	TS_PAUSED,
+	TS_ERROR,
+};
+
+struct announce_sub;
+struct catalog_client_call;
+
+struct torrent {
+	TAILQ_ENTRY(torrent) link;
+	struct session *s;
+	uint32_t id;
+	struct metainfo mi;
+	char hex[41];
+	char *data_dir;
+	bool shared;                    /* ours to seed and publish */
+	enum torrent_state state;
+	bool paused;
+	bool dead;                      /* removed: freed when jobs reaches 0 */
+	bool delete_data;               /* on free */
+	char error[256];
+	struct storage *st;
+	struct picker *picker;
+	struct peer_list peers;
+	unsigned n_peers;
+	unsigned jobs;                  /* worker jobs holding this torrent */
+	struct piece_buf *pieces[TORRENT_PIECE_BUCKETS]; /* being assembled/verified */
+	struct announce_sub *sub;
+	struct catalog_client_call *publish;
+	bool published;
+	bool announced_ok;
+	bool completed_sent;
+	bool resume_dirty;
+	bool resume_saving;
+	uint64_t last_resume;
+	int64_t added;
+	uint64_t uploaded, downloaded;  /* payload, over the torrent's life */
+	uint64_t up_prev, down_prev;    /* at the last tick */
+	uint64_t rate_down, rate_up;
+	uint64_t choker_round;
+	struct tracker_peer *cand;      /* from announces, not yet connected */
+	size_t n_cand;
+};
+
+/* Creates a torrent in state checking (see session_add_torrent). */
+struct torrent *torrent_new(struct session *s, struct metainfo *mi, const char *data_dir,
+                            const struct resume_data *rd, bool shared);
+/* Opens the files (and re-checks pieces) on a worker, then announces. */
+void torrent_start(struct torrent *t);
+/* Unlinks it from the session, closes peers, stops announcing; frees it
+ * now or when its last job ends. Deletes its state files, and its data
+ * when delete_data. */
+void torrent_remove(struct torrent *t, bool delete_data);
+/* Frees a torrent whose jobs are done (shutdown: after workpool drain). */
+void torrent_free(struct torrent *t);
+void torrent_pause(struct torrent *t);
+void torrent_resume(struct torrent *t);
+/* Sends a stopped announce, leaves peers; the torrent stays known. */
+void torrent_close(struct torrent *t);
+/* Announces now (START); false when paused or in error. */
+bool torrent_announce(struct torrent *t);
+
+/* One second passed: rates, timeouts, keep-alives, choking, new peers,
+ * resume saving. */
+void torrent_tick(struct torrent *t);
+/* Saves resume data now if it changed (shutdown). */
+void torrent_flush_resume(struct torrent *t);
+
+const char *torrent_state_name(const struct torrent *t);
+uint64_t torrent_bytes_done(const struct torrent *t);
+bool torrent_is_complete(const struct torrent *t);
+/* Whether it takes peers now (files open, not paused, room left). */
+bool torrent_wants_peers(const struct torrent *t);
+/* Seconds to completion at the current rate; -1 unknown, 0 complete. */
+int64_t torrent_eta(const struct torrent *t);
+/* Connected peers that have every piece. */
+unsigned torrent_seeds(const struct torrent *t);
+/* Appends its STATUS dict. */
+void torrent_status(const struct torrent *t, bool peers, struct sta_buf *out);
+/* Publishes the .torrent to the catalog (shared, after a good announce). */
+void torrent_publish(struct torrent *t);
+
+/* Peers: attach after the handshake named this torrent; detach on close. */
+void torrent_attach_peer(struct torrent *t, struct peer *p);
+void torrent_detach_peer(struct torrent *t, struct peer *p);
+/* The connected peer with this tag, or NULL. */
+struct peer *torrent_find_peer(struct torrent *t, uint32_t tag);
+/* The peer became interested in us: unchoke it now if a slot is free. */
+void torrent_peer_interested(struct torrent *t, struct peer *p);
+
+/* Download path (peer_request.c). */
+struct piece_buf *torrent_piece_buf(struct torrent *t, uint32_t piece);
+/* A buffer for piece (found or newly taken from the pool); NULL when the
+ * cache budget is spent. */
+struct piece_buf *torrent_piece_buf_get(struct torrent *t, uint32_t piece);
+/* All blocks of pb are in: hash and write it on a worker. */
+void torrent_piece_complete(struct torrent *t, struct piece_buf *pb);
+
+#endif
