@@ -232,8 +232,8 @@ static void req_fail(struct http_req *c, const char *fmt, ...)
 	req_finish(c, &r);
 }
 
-/* Tries to complete the reply; true when the request is finished (and freed). */
-static bool req_try_reply(struct http_req *c, bool eof)
+/* The server closed: the reply is complete or broken. Finishes c. */
+static void req_reply(struct http_req *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 	size_t len = evbuffer_get_length(in);
@@ -242,28 +242,30 @@ static bool req_try_reply(struct http_req *c, bool eof)
 
 	if (len > c->max_body + HTTP_HEADER_MAX) {
 		req_fail(c, "%s %s sent a reply too large", c->what, c->hostport);
-		return true;
+		return;
 	}
 	const uint8_t *data = len ? evbuffer_pullup(in, -1) : (const uint8_t *)"";
-	int rc = http_reply_parse(data, len, eof, &v, err, sizeof err);
-	if (rc == 0)
-		return false;
-	if (rc < 0) {
+	if (http_reply_parse(data, len, true, &v, err, sizeof err) < 0) {
 		req_fail(c, "%s %s sent a bad HTTP reply: %s", c->what, c->hostport, err);
-		return true;
+		return;
 	}
 	if (v.body_len > c->max_body) {
 		req_fail(c, "%s %s sent a reply too large", c->what, c->hostport);
-		return true;
+		return;
 	}
 	struct http_result r = { .status = v.status, .body = data + v.body_off, .len = v.body_len };
 	req_finish(c, &r);
-	return true;
 }
 
+/* The reply is parsed once, at EOF (we asked for HTTP/1.0 and
+ * "Connection: close"): parsing a growing buffer on every read would
+ * linearise it again and again. Here only the size cap is enforced. */
 static void req_read(struct bufferevent *bev, void *arg)
 {
-	req_try_reply(arg, false);
+	struct http_req *c = arg;
+
+	if (evbuffer_get_length(bufferevent_get_input(bev)) > c->max_body + HTTP_HEADER_MAX)
+		req_fail(c, "%s %s sent a reply too large", c->what, c->hostport);
 }
 
 static void req_event(struct bufferevent *bev, short what, void *arg)
@@ -277,7 +279,7 @@ static void req_event(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (what & BEV_EVENT_EOF) {
-		req_try_reply(c, true);
+		req_reply(c);
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT) {

@@ -3,7 +3,9 @@
  * reply body, a timeout, and failures turned into sentences for a user
  * ("cannot reach tracker 127.0.0.1:6969: Connection refused"). Not evhttp:
  * it drops the errno of a failed connect, and HTTP/1.0 replies (no chunked
- * encoding) need only a small parser.
+ * encoding) need only a small parser. The reply is taken when the server
+ * closes the connection (requests say "Connection: close"); a server that
+ * keeps it open runs into the timeout.
  *
  * Loop thread only. Nothing blocks: host names are resolved through the
  * evdns_base given (numeric addresses need none); with a NULL dns only
