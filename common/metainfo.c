@@ -48,6 +48,10 @@ static const char *mi_component_problem(const void *s, size_t len)
 		return "contains '\\'";
 	if (memchr(p, '\0', len) != NULL)
 		return "contains a NUL byte";
+	/* Names end up on terminals, in logs and in shell commands. */
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
+			return "contains a control character";
 	return NULL;
 }
 
