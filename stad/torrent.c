@@ -29,6 +29,14 @@ static void torrent_set_error(struct torrent *t, const char *fmt, ...)
 
 /* ---- creation ---- */
 
+static uint64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 struct torrent *torrent_new(struct session *s, struct metainfo *mi, const char *data_dir,
                             const struct resume_data *rd, bool shared)
 {
@@ -130,6 +138,8 @@ static void open_done(struct work_item *item)
 			t->resume_dirty = true;
 		}
 		torrent_settle_state(t);
+		t->started_ms = monotonic_ms();
+		t->downloaded_at_start = t->downloaded;
 		log_info("%s: \"%s\" %s, %u/%u pieces", t->hex, t->mi.name, torrent_state_name(t),
 		         picker_have_count(t->picker), t->mi.n_pieces);
 		if (!t->s->closed && !t->paused)
@@ -323,10 +333,12 @@ static void verify_work(struct work_item *item)
 static void completed(struct torrent *t)
 {
 	struct peer *p, *next;
+	uint64_t ms = monotonic_ms() - t->started_ms;
 
 	t->state = TS_SEEDING;
-	log_info("%s: \"%s\" complete (%llu bytes), seeding", t->hex, t->mi.name,
-	         (unsigned long long)t->mi.total_length);
+	log_info("%s: \"%s\" complete (%llu bytes in %.2f s, %.1f MB/s), seeding", t->hex,
+	         t->mi.name, (unsigned long long)t->mi.total_length, (double)ms / 1000,
+	         ms ? (double)(t->downloaded - t->downloaded_at_start) / (double)ms / 1000 : 0.0);
 	for (p = TAILQ_FIRST(&t->peers); p; p = next) {
 		next = TAILQ_NEXT(p, link);
 		if (p->is_seed)
@@ -387,6 +399,14 @@ static void piece_failed(struct torrent *t, struct piece_buf *pb)
 	blame(t, pb);
 }
 
+static void refill_peers(struct torrent *t)
+{
+	struct peer *p;
+
+	TAILQ_FOREACH(p, &t->peers, link)
+		peer_request_fill(p);
+}
+
 static void verify_done(struct work_item *item)
 {
 	struct piece_buf *pb = container_of(item, struct piece_buf, item);
@@ -408,6 +428,8 @@ static void verify_done(struct work_item *item)
 		torrent_free(t);
 	else if (t->s->stopping)
 		torrent_flush_resume(t);
+	else if (!t->dead)
+		refill_peers(t); /* the buffer freed may be what held requests back */
 }
 
 void torrent_piece_complete(struct torrent *t, struct piece_buf *pb)

@@ -70,6 +70,8 @@ struct torrent {
 	uint64_t uploaded, downloaded;  /* payload, over the torrent's life */
 	uint64_t up_prev, down_prev;    /* at the last tick */
 	uint64_t rate_down, rate_up;
+	uint64_t started_ms;            /* files opened, for the completion log */
+	uint64_t downloaded_at_start;
 	uint64_t choker_round;
 	struct tracker_peer *cand;      /* from announces, not yet connected */
 	size_t n_cand;
