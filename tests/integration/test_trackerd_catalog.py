@@ -181,11 +181,16 @@ class Catalog(st.TestCase):
 
     def test_json_escapes_names(self):
         d = os.path.join(self.files, "weird")
-        # JSON must escape the quote and the control byte, and keep UTF-8.
-        name = 'quote" \u00e9\u4e2d <tag>\x01'
+        # JSON must escape the quote and keep UTF-8.
+        name = 'quote" \u00e9\u4e2d <tag>'
         t = st.make_torrent(st.make_file(os.path.join(d, "w.bin"), 10), name=name)
         self.assertEqual(self.publish(t.data, token=TOKEN).status, 200)
         self.assertEqual(self.json_entries()[t.hex]["name"], name)
+        # A control byte in a name is refused outright (metainfo rule).
+        bad = st.make_torrent(st.make_file(os.path.join(d, "c.bin"), 10), name="ctl\x01")
+        r = self.publish(bad.data, token=TOKEN)
+        self.assertEqual(r.status, 400)
+        self.assertIn(b"control character", r.body)
 
     def test_fetch_unknown_and_malformed(self):
         self.assertEqual(self.t.get("/catalog/%s.torrent" % ("0" * 40)).status, 404)

@@ -7,7 +7,6 @@
 
 #include <cmocka.h>
 
-#include "json.h"
 #include "render.h"
 
 static void test_sizes(void **state)
@@ -183,30 +182,6 @@ static void test_text_escapes_hostile_bytes(void **state)
 	buf_free(&b);
 }
 
-static const char *json(struct sta_buf *b, const char *s, size_t len)
-{
-	buf_clear(b);
-	json_append_string(b, (const uint8_t *)s, len);
-	return buf_cstr(b);
-}
-
-static void test_json_string_escaping(void **state)
-{
-	struct sta_buf b = STA_BUF_INIT;
-
-	assert_string_equal(json(&b, "x", 1), "\"x\"");
-	assert_string_equal(json(&b, "", 0), "\"\"");
-	assert_string_equal(json(&b, "\"},{\"evil\":1", 12), "\"\\\"},{\\\"evil\\\":1\"");
-	assert_string_equal(json(&b, "a\\b", 3), "\"a\\\\b\"");
-	assert_string_equal(json(&b, "l1\nl2\t\x1b\x7f", 8), "\"l1\\nl2\\t\\u001b\\u007f\"");
-	assert_string_equal(json(&b, "\0z", 2), "\"\\u0000z\"");
-	assert_string_equal(json(&b, "caf\xc3\xa9", 5), "\"caf\xc3\xa9\"");
-	/* Invalid UTF-8 becomes U+FFFD: the output is always valid JSON. */
-	assert_string_equal(json(&b, "\xff\xfe", 2), "\"\\ufffd\\ufffd\"");
-	assert_string_equal(json(&b, "\xe2\x80\xa8", 3), "\"\\u2028\"");
-	buf_free(&b);
-}
-
 static void test_json_document(void **state)
 {
 	static const char payload[] =
@@ -328,7 +303,6 @@ int main(void)
 		cmocka_unit_test(test_bar_widths),
 		cmocka_unit_test(test_progress_line),
 		cmocka_unit_test(test_text_escapes_hostile_bytes),
-		cmocka_unit_test(test_json_string_escaping),
 		cmocka_unit_test(test_json_document),
 		cmocka_unit_test(test_fields_type_checked),
 		cmocka_unit_test(test_table_alignment),

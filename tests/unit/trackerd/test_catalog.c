@@ -12,38 +12,8 @@
 
 #include "catalog.h"
 #include "fileio.h"
-#include "json.h"
 #include "hex.h"
 #include "swarm.h"
-
-static void expect_json(const char *in, size_t len, const char *want)
-{
-	struct sta_buf b = STA_BUF_INIT;
-
-	json_append_string(&b, (const uint8_t *)in, len);
-	buf_append_byte(&b, 0);
-	if (strcmp((char *)b.data, want) != 0)
-		fail_msg("want %s, got %s", want, (char *)b.data);
-	buf_free(&b);
-}
-
-static void test_json_escape(void **state)
-{
-	expect_json("plain.txt", 9, "\"plain.txt\"");
-	expect_json("a\"b\\c", 5, "\"a\\\"b\\\\c\"");
-	expect_json("t\ab\n\x7f", 5, "\"t\\u0007b\\u000a\\u007f\"");
-	expect_json("nul\0x", 5, "\"nul\\u0000x\"");
-	expect_json("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14,
-	            "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
-	/* Invalid UTF-8: stray continuation, truncated sequence, overlong
-	 * '/', a surrogate, past U+10FFFF, 0xff. */
-	expect_json("\x80", 1, "\"\\ufffd\"");
-	expect_json("\xe2\x82", 2, "\"\\ufffd\\ufffd\"");
-	expect_json("\xc0\xaf", 2, "\"\\ufffd\\ufffd\"");
-	expect_json("\xed\xa0\x80", 3, "\"\\ufffd\\ufffd\\ufffd\"");
-	expect_json("\xf4\x90\x80\x80", 4, "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
-	expect_json("a\xff", 2, "\"a\\ufffd\"");
-}
 
 static uint8_t *fixture(const char *name, size_t *len)
 {
@@ -118,7 +88,6 @@ static void test_add_persist_reload(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_json_escape),
 		cmocka_unit_test(test_add_persist_reload),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
