@@ -1,7 +1,7 @@
-/* systemd integration: readiness, status line, watchdog, reload and stop
- * notifications. All are no-ops when not started by systemd. */
-#ifndef TRACKERD_NOTIFY_H
-#define TRACKERD_NOTIFY_H
+/* systemd integration for both daemons: readiness, status line, watchdog,
+ * reload and stop notifications. All are no-ops when not started by systemd. */
+#ifndef STA_NOTIFY_H
+#define STA_NOTIFY_H
 
 #include <stdint.h>
 
