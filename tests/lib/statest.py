@@ -15,6 +15,7 @@ import errno
 import hashlib
 import http.client
 import ipaddress
+import json
 import os
 import random
 import shutil
@@ -1038,6 +1039,254 @@ class Opentracker:
 def _all_ready(http_addrs, udp_addrs):
     return (all(tcp_ready(h, p) for h, p in http_addrs)
             and all(udp_ready(h, p) for h, p in udp_addrs))
+
+
+# ---------------------------------------------------------------- stad
+
+CTL_VERSION = 1
+CTL_MSG = {"HELLO": 0x0001, "STATUS": 0x0101, "START": 0x0102, "UPDATE": 0x0103,
+           "REQUEST": 0x0104, "SHARE": 0x0105, "REMOVE": 0x0106, "PAUSE": 0x0107,
+           "RESUME": 0x0108, "CLOSE": 0x0109, "WATCH": 0x010a, "OK": 0x0201,
+           "ERROR": 0x0202, "EVENT": 0x0301}
+
+
+def ctl_frame(msg, payload=None, version=CTL_VERSION):
+    """One control-protocol frame (see common/ctl_proto.h); msg is a name
+    or a number, payload a dict (bencoded) or raw bytes."""
+    body = payload if isinstance(payload, bytes) else bencode(payload or {})
+    mtype = CTL_MSG[msg] if isinstance(msg, str) else msg
+    return struct.pack(">IHH", len(body), version, mtype) + body
+
+
+class CtlClient:
+    """stad's control protocol spoken directly (no stactl): for polling
+    STATUS many times a second and for hostile frames. Replies come back as
+    (type name, decoded payload dict)."""
+
+    def __init__(self, path, timeout=10, hello=True):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.settimeout(timeout)
+        self.s.connect(path)
+        self.buf = b""
+        if hello:
+            kind, reply = self.call("HELLO", {"client": "statest"})
+            if kind != "OK":
+                raise AssertionError("HELLO refused: %r" % reply)
+
+    def close(self):
+        self.s.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+
+    def send(self, data):
+        self.s.sendall(data)
+
+    def _read(self, n):
+        while len(self.buf) < n:
+            b = self.s.recv(65536)
+            if not b:
+                raise EOFError("stad closed the control connection")
+            self.buf += b
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def recv(self):
+        length, version, mtype = struct.unpack(">IHH", self._read(8))
+        if length > 1 << 20:
+            raise AssertionError("control frame of %d bytes" % length)
+        body = self._read(length)
+        names = {v: k for k, v in CTL_MSG.items()}
+        if mtype not in names:
+            raise AssertionError("unknown control message type %#x" % mtype)
+        return names[mtype], bdecode(body)
+
+    def call(self, msg, payload=None):
+        self.send(ctl_frame(msg, payload))
+        return self.recv()
+
+    def status(self, torrent=None, peers=False):
+        """The torrents list of a STATUS reply (str values decoded)."""
+        req = {"peers": int(peers)}
+        if torrent is not None:
+            req["torrent"] = torrent
+        kind, reply = self.call("STATUS", req)
+        if kind != "OK":
+            raise AssertionError("STATUS failed: %r" % reply)
+        return [plain(t) for t in reply.get(b"torrents", [])]
+
+
+def plain(v):
+    """bdecode output with bytes turned into str where they are UTF-8
+    (info-hashes in the control protocol are hex text already)."""
+    if isinstance(v, bytes):
+        try:
+            return v.decode()
+        except UnicodeDecodeError:
+            return v
+    if isinstance(v, dict):
+        return {plain(k): plain(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [plain(x) for x in v]
+    return v
+
+
+class CtlResult:
+    """A stactl run: rc, out, err, and json (the last JSON line of stdout,
+    or None) and jsons (every JSON line) when --json was given."""
+
+    def __init__(self, r, want_json):
+        self.rc = r.returncode
+        self.out = r.stdout.decode("utf-8", "replace")
+        self.err = r.stderr.decode("utf-8", "replace")
+        self.jsons = []
+        if want_json:
+            for line in self.out.splitlines():
+                if line.strip():
+                    try:
+                        self.jsons.append(json.loads(line))
+                    except ValueError:
+                        raise AssertionError("stactl --json printed a non-JSON line: %r\n%s"
+                                             % (line, self))
+        self.json = self.jsons[-1] if self.jsons else None
+
+    def __repr__(self):
+        return "<stactl exit %d>\n--- stdout:\n%s--- stderr:\n%s" % (self.rc, self.out, self.err)
+
+
+def stactl(socket_path, *args, json_out=False, timeout=60, env=None):
+    """Runs stactl --socket socket_path [--json] args...; never raises on a
+    non-zero exit (see CtlResult.rc)."""
+    argv = [sta_binary("stactl"), "--socket", socket_path]
+    if json_out:
+        argv.append("--json")
+    e = dict(os.environ)
+    e.pop("STA_SOCKET", None)
+    if env:
+        e.update(env)
+    r = subprocess.run(argv + [str(a) for a in args], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=timeout, env=e)
+    return CtlResult(r, json_out)
+
+
+class Stad:
+    """stad on loopback with its own config file, state/share/download
+    dirs, peer port and control socket (all under one temp dir).
+
+    tracker is the announce URL (trackerd.url("/announce")); options are
+    extra config keys. share gives {relative path: size} files to create
+    in the share dir before start (pseudo-random content, seeded by seed)."""
+
+    def __init__(self, tracker, listen="127.0.0.1", name="stad", share=None, seed=0,
+                 wait=True, extra_args=(), **options):
+        self.binary = sta_binary("stad")
+        self.name = name
+        self.dir = tempdir("stad-")
+        self.state_dir = os.path.join(self.dir, "state")
+        self.share_dir = os.path.join(self.dir, "share")
+        self.download_dir = os.path.join(self.dir, "downloads")
+        for d in (self.state_dir, self.share_dir, self.download_dir):
+            os.makedirs(d)
+        self.socket = os.path.join(self.dir, "ctl.sock")
+        self.listen = listen
+        self.port = free_port(host=listen)
+        self.options = {"tracker": tracker, "workers": 2, "log_level": "debug"}
+        self.options.update(options)
+        self.config = os.path.join(self.dir, "stad.conf")
+        self.extra_args = list(extra_args)
+        for rel, size in (share or {}).items():
+            make_file(os.path.join(self.share_dir, rel), size, seed="%s/%s" % (seed, rel))
+        self.write_config()
+        self.proc = None
+        self.start(wait)
+
+    @property
+    def addr(self):
+        return (self.listen, self.port)
+
+    def write_config(self, **changes):
+        self.options.update(changes)
+        base = {"listen_address": self.listen, "listen_port": self.port,
+                "state_dir": self.state_dir, "share_dir": self.share_dir,
+                "download_dir": self.download_dir, "control_socket": self.socket}
+        base.update(self.options)
+        lines = ["# written by statest"]
+        for k, v in sorted(base.items()):
+            if v is None:
+                continue
+            lines.append("%s = %s;" % (k, '"%s"' % v if isinstance(v, str) else int(v)))
+        with open(self.config, "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+    def start(self, wait=True):
+        self.proc = Proc([self.binary, "--config", self.config] + self.extra_args,
+                         self.name, self.dir)
+        if wait:
+            self.wait_ready()
+
+    def _answers(self):
+        try:
+            with CtlClient(self.socket, timeout=2):
+                return True
+        except (OSError, EOFError, AssertionError):
+            return False
+
+    def wait_ready(self, timeout=10):
+        def ready():
+            if not self.proc.running():
+                self.proc.dump_log()
+                raise AssertionError("%s exited with %s before it was ready"
+                                     % (self.name, self.proc.p.returncode))
+            return self._answers()
+        wait_until(ready, slack(timeout), "%s's control socket to answer" % self.name)
+
+    def ctl(self, *args, **kw):
+        """stactl against this daemon (see stactl())."""
+        return stactl(self.socket, *args, **kw)
+
+    def client(self, **kw):
+        return CtlClient(self.socket, **kw)
+
+    def status(self, torrent=None, peers=False):
+        with self.client() as c:
+            return c.status(torrent, peers)
+
+    def torrent(self, name):
+        """This daemon's STATUS dict of the torrent called name, or None."""
+        for t in self.status(peers=True):
+            if t.get("name") == name:
+                return t
+        return None
+
+    def wait_torrent(self, name, pred, timeout, what):
+        """Polls STATUS until pred(torrent dict) holds; returns the dict."""
+        def check():
+            t = self.torrent(name)
+            return t if t is not None and pred(t) else None
+        return wait_until(check, slack(timeout), "%s: %s %s" % (self.name, name, what), 0.05)
+
+    def wait_seeding(self, name, timeout=20):
+        return self.wait_torrent(name, lambda t: t.get("state") == "seeding", timeout, "seeding")
+
+    def stop(self, **kw):
+        return self.proc.stop(**kw)
+
+    def kill9(self):
+        return self.proc.kill9()
+
+    def restart(self):
+        if self.proc.running():
+            self.stop()
+        self.start()
+
+    def log(self):
+        return self.proc.log()
+
+    def dump_log(self):
+        self.proc.dump_log()
 
 
 # ---------------------------------------------------------------- unittest glue
