@@ -11,46 +11,6 @@ import statest as st
 AWKWARD = 32 * 1024 * 1024 + 12345
 
 
-class PeerRecorder:
-    """Polls a downloader's STATUS with peers=1 as fast as it answers and
-    keeps, per peer address, the largest down/blocks/hash_fails seen: a
-    finished download drops its seed connections, and their counters with
-    them."""
-
-    def __init__(self, stad, name):
-        self.stad = stad
-        self.name = name
-        self.peers = {}
-        self.snapshots = 0
-        self.done = threading.Event()
-        self.error = None
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        try:
-            st.wait_until(lambda: os.path.exists(self.stad.socket), 10, "control socket")
-            with self.stad.client() as c:
-                while not self.done.is_set():
-                    for t in c.status(peers=True):
-                        if t.get("name") != self.name:
-                            continue
-                        self.snapshots += 1
-                        for p in t.get("peer_list", []):
-                            m = self.peers.setdefault(p["addr"], {})
-                            for k in ("down", "blocks", "hash_fails"):
-                                m[k] = max(m.get(k, 0), p.get(k, 0))
-        except Exception as e:  # reported by stop()
-            self.error = e
-
-    def stop(self):
-        self.done.set()
-        self.thread.join(10)
-        if self.error:
-            raise AssertionError("STATUS polling failed: %r" % self.error)
-        return self.peers
-
-
 class Swarm(st.TestCase):
     def setUp(self):
         self.tracker = st.Trackerd()
@@ -79,7 +39,7 @@ class Swarm(st.TestCase):
         self.assertEqual(r.rc, 0, r)
         self.assertIn("big.bin", r.out)
         downloaders = [self.stad("down%d" % i) for i in range(2)]
-        recorders = [PeerRecorder(d, "big.bin") for d in downloaders]
+        recorders = [st.PeerRecorder(d, "big.bin") for d in downloaders]
         results = [None] * len(downloaders)
 
         def fetch(i):

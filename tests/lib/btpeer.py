@@ -39,10 +39,12 @@ class BtPeer:
     """Serves torrent (a statest.Torrent) on (host, free port).
 
     data_path: the file of a single-file torrent (None when garbage is
-    True). garbage: answer every request with random bytes. rate: bytes per
-    second summed over connections (None: unlimited)."""
+    True). garbage: answer every request with random bytes; lies: answer
+    only the first `lies` requests with random bytes, the rest honestly.
+    rate: bytes per second summed over connections (None: unlimited)."""
 
-    def __init__(self, torrent, host, data_path=None, garbage=False, rate=None, name="btpeer"):
+    def __init__(self, torrent, host, data_path=None, garbage=False, lies=0, rate=None,
+                 name="btpeer"):
         if data_path is None and not garbage:
             raise ValueError("an honest peer needs the data")
         self.torrent = torrent
@@ -50,6 +52,7 @@ class BtPeer:
         self.port = st.free_port(host=host)
         self.data_path = data_path
         self.garbage = garbage
+        self.lies = lies
         self.rate = rate
         self.name = name
         self.pid = b"-PY0001-" + os.urandom(6).hex().encode()
@@ -60,6 +63,7 @@ class BtPeer:
         self.accepted = 0            # connections accepted
         self.handshakes = 0          # of them, with our info-hash
         self.requests = 0
+        self.garbage_sent = 0        # blocks answered with random bytes
         self.bytes_served = 0
         self.closed_by_remote = 0
         self.stopping = False
@@ -112,7 +116,10 @@ class BtPeer:
             threading.Thread(target=self._serve, args=(c,), daemon=True).start()
 
     def _block(self, index, begin, length):
-        if self.garbage:
+        with self.lock:
+            lie = self.garbage or self.garbage_sent < self.lies
+            self.garbage_sent += lie
+        if lie:
             return os.urandom(length)
         with open(self.data_path, "rb") as f:
             f.seek(index * self.piece_length + begin)

@@ -25,6 +25,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 import unittest
@@ -1287,6 +1288,50 @@ class Stad:
 
     def dump_log(self):
         self.proc.dump_log()
+
+
+class PeerRecorder:
+    """Polls a downloader's STATUS with peers=1 as fast as it answers and
+    keeps, per peer address, the largest down/blocks/hash_fails seen and
+    the torrent's done bytes when the peer was last listed (last_done): a
+    finished download drops its seed connections, and their counters with
+    them."""
+
+    def __init__(self, stad, name):
+        self.stad = stad
+        self.name = name
+        self.peers = {}
+        self.snapshots = 0
+        self.last = []               # peer_list of the latest snapshot
+        self.done = threading.Event()
+        self.error = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        try:
+            wait_until(lambda: os.path.exists(self.stad.socket), 10, "control socket")
+            with self.stad.client() as c:
+                while not self.done.is_set():
+                    for t in c.status(peers=True):
+                        if t.get("name") != self.name:
+                            continue
+                        self.snapshots += 1
+                        self.last = t.get("peer_list", [])
+                        for p in self.last:
+                            m = self.peers.setdefault(p["addr"], {})
+                            for k in ("down", "blocks", "hash_fails"):
+                                m[k] = max(m.get(k, 0), p.get(k, 0))
+                            m["last_done"] = t.get("done")
+        except Exception as e:  # reported by stop()
+            self.error = e
+
+    def stop(self):
+        self.done.set()
+        self.thread.join(10)
+        if self.error:
+            raise AssertionError("STATUS polling failed: %r" % self.error)
+        return self.peers
 
 
 # ---------------------------------------------------------------- unittest glue
