@@ -1067,7 +1067,11 @@ class CtlClient:
     def __init__(self, path, timeout=10, hello=True):
         self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.s.settimeout(timeout)
-        self.s.connect(path)
+        try:
+            self.s.connect(path)
+        except OSError:
+            self.s.close()
+            raise
         self.buf = b""
         if hello:
             kind, reply = self.call("HELLO", {"client": "statest"})
