@@ -1,0 +1,40 @@
+"""stad daemons on distinct loopback addresses (--listen 127.0.0.x), as
+peers on separate machines would be: the tracker must hand out the address
+each one listens on, and they must reach each other through it."""
+
+import os
+
+import statest as st
+
+SIZE = 2 * 1024 * 1024 + 4321
+
+
+class Addresses(st.TestCase):
+    def test_peers_on_distinct_addresses(self):
+        tracker = st.Trackerd()
+        ann = tracker.url("/announce")
+        seeders = [st.Stad(ann, listen="127.0.0.%d" % (2 + i), name="seed%d" % i,
+                           share={"spread.bin": SIZE}, seed=5) for i in range(2)]
+        for s in seeders:
+            s.wait_seeding("spread.bin")
+        ih = bytes.fromhex(seeders[0].torrent("spread.bin")["info_hash"])
+        # What any client learns from the tracker: each seeder at the
+        # address and port it listens on.
+        reply = tracker.announce(ih, st.peer_id(99), 6881, left=SIZE, source="127.0.0.99")
+        got = st.reply_peers(reply)
+        want = {s.addr for s in seeders}
+        self.assertEqual(got, want, "the tracker hands out %s for seeders listening on %s: "
+                         "stad's announces do not come from its listen address"
+                         % (sorted(got), sorted(want)))
+
+        down = st.Stad(ann, listen="127.0.0.4", name="down")
+        r = down.ctl("request", "--detach", "spread.bin")
+        self.assertEqual(r.rc, 0, r)
+        t = down.wait_torrent("spread.bin", lambda t: t["state"] == "seeding", 15, "complete")
+        self.assertEqual(t["done"], SIZE)
+        self.assertEqual(st.sha1_file(os.path.join(down.download_dir, "spread.bin")),
+                         st.sha1_file(os.path.join(seeders[0].share_dir, "spread.bin")))
+
+
+if __name__ == "__main__":
+    st.main()
