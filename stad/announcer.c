@@ -16,6 +16,7 @@
 #include "announcer.h"
 #include "http_client.h"
 #include "log.h"
+#include "srcaddr.h"
 #include "xmalloc.h"
 
 #define HTTP_TIMEOUT_S 30
@@ -104,6 +105,8 @@ struct announcer {
 	uint8_t peer_id[TRACKER_HASH_LEN];
 	uint16_t port;
 	uint32_t key;
+	struct sockaddr_storage src;    /* valid when has_src */
+	bool has_src;
 	struct announce_sub *subs;      /* all, detached ones too */
 	struct announce_sub **heap;
 	size_t n_heap, heap_cap;
@@ -122,6 +125,13 @@ struct announcer {
 };
 
 static void sub_due(struct announce_sub *s);
+
+/* Source address of tracker traffic, or NULL. */
+static const struct sockaddr *source(const struct announcer *a)
+{
+	return a->has_src ? (const struct sockaddr *)&a->src : NULL;
+}
+
 static void attempt_failed(struct announce_sub *s, const char *why, bool tracker_said);
 
 static uint64_t mono_ms(void)
@@ -672,6 +682,7 @@ static void http_start(struct announce_sub *s)
 		.timeout_s = t->event == TRACKER_EVENT_STOPPED ? STOPPED_TIMEOUT_MS / 1000
 		                                               : HTTP_TIMEOUT_S,
 		.what = "tracker",
+		.bind_addr = source(s->a),
 	};
 	t->state = ATT_HTTP;
 	t->http = http_req_start(s->a->base, s->a->dns, (const char *)url.data, &o, http_done, s,
@@ -929,7 +940,8 @@ uint32_t announcer_sub_next_s(const struct announce_sub *s)
 
 /* ---- the announcer ---- */
 
-static int udp_socket(int family)
+/* The UDP socket of one family, bound to src when it applies. */
+static int udp_socket(int family, const struct sockaddr *src)
 {
 	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
@@ -939,16 +951,28 @@ static int udp_socket(int family)
 		int on = 1;
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
 	}
+	if (srcaddr_applies(src, family) && srcaddr_bind(fd, src, false) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
 	return fd;
 }
 
 struct announcer *announcer_new(struct event_base *base, struct evdns_base *dns,
-                                const uint8_t peer_id[20], uint16_t listen_port, uint32_t key)
+                                const struct sockaddr *bind_addr, const uint8_t peer_id[20],
+                                uint16_t listen_port, uint32_t key)
 {
 	struct announcer *a = xcalloc(1, sizeof *a);
+	socklen_t blen = bind_addr ? srcaddr_len(bind_addr) : 0;
 
 	a->base = base;
 	a->dns = dns;
+	if (blen) {
+		memcpy(&a->src, bind_addr, blen);
+		a->has_src = true;
+	}
 	memcpy(a->peer_id, peer_id, TRACKER_HASH_LEN);
 	a->port = listen_port;
 	a->key = key;
@@ -957,14 +981,15 @@ struct announcer *announcer_new(struct event_base *base, struct evdns_base *dns,
 	a->timer = evtimer_new(base, timer_cb, a);
 	a->stop_ev = evtimer_new(base, stop_cb, a);
 	for (int i = 0; i < 2; i++) {
-		a->udp_fd[i] = udp_socket(i ? AF_INET6 : AF_INET);
+		a->udp_fd[i] = udp_socket(i ? AF_INET6 : AF_INET, source(a));
 		if (a->udp_fd[i] >= 0) {
 			a->udp_ev[i] = event_new(base, a->udp_fd[i], EV_READ | EV_PERSIST, udp_read, a);
 			if (!a->udp_ev[i] || event_add(a->udp_ev[i], NULL) != 0)
 				goto fail;
 		}
 	}
-	if (!a->timer || !a->stop_ev || a->udp_fd[0] < 0) {
+	if (!a->timer || !a->stop_ev || a->udp_fd[0] < 0 ||
+	    (a->has_src && a->udp_fd[a->src.ss_family == AF_INET6] < 0)) {
 		log_err("cannot set up the tracker client: %s", strerror(errno));
 		goto fail;
 	}

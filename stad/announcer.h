@@ -37,6 +37,7 @@
 
 struct event_base;
 struct evdns_base;
+struct sockaddr;
 
 #define ANNOUNCER_MIN_INTERVAL 1     /* seconds; a tracker's interval below this is raised */
 #define ANNOUNCER_MAX_PEERS 2000     /* peers kept from one reply */
@@ -76,11 +77,15 @@ struct announce_sub;
 
 /* Creates the announcer. dns resolves tracker host names; it may be NULL,
  * then only numeric tracker addresses work (names fail with a message).
- * The announcer does not own dns. key is sent as "key" (HTTP) / the key
- * field (UDP) so the tracker recognises us across address changes.
- * Returns NULL (after logging) if no UDP socket can be opened. */
+ * The announcer does not own dns. bind_addr (copied; NULL = any) is the
+ * source address of tracker traffic of its family (HTTP and UDP; its port
+ * is ignored), so a tracker sees us at our listen address. key is sent as
+ * "key" (HTTP) / the key field (UDP) so the tracker recognises us across
+ * address changes. Returns NULL (after logging) if no UDP socket can be
+ * opened or bound. */
 struct announcer *announcer_new(struct event_base *base, struct evdns_base *dns,
-                                const uint8_t peer_id[20], uint16_t listen_port, uint32_t key);
+                                const struct sockaddr *bind_addr, const uint8_t peer_id[20],
+                                uint16_t listen_port, uint32_t key);
 /* Frees everything at once, without sending "stopped" (use
  * announcer_stop_all first for a clean shutdown). Outstanding subs become
  * invalid. NULL is a no-op. */

@@ -312,6 +312,7 @@ struct catalog_client_call *catalog_client_fetch(struct event_base *base,
 
 struct catalog_client_call *catalog_client_publish(struct event_base *base,
                                                    struct evdns_base *dns,
+                                                   const struct sockaddr *bind_addr,
                                                    const char *announce_url,
                                                    const uint8_t *torrent, size_t len,
                                                    const char *token, catalog_publish_cb cb,
@@ -322,6 +323,7 @@ struct catalog_client_call *catalog_client_publish(struct event_base *base,
 		.post = true, .body = torrent, .body_len = len,
 		.header_name = token ? TOKEN_HEADER : NULL, .header_value = token,
 		.max_body = 64 * 1024, .timeout_s = CATALOG_TIMEOUT_S, .what = "tracker",
+		.bind_addr = bind_addr,
 	};
 
 	c->kind = CALL_PUBLISH;

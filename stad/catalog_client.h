@@ -24,6 +24,7 @@
 
 struct event_base;
 struct evdns_base;
+struct sockaddr;
 
 #define CATALOG_MAX_LIST (8u << 20)     /* bytes of a listing reply */
 #define CATALOG_MAX_ENTRIES 100000u
@@ -67,9 +68,12 @@ struct catalog_client_call *catalog_client_fetch(struct event_base *base,
                                                  const uint8_t info_hash[20],
                                                  catalog_fetch_cb cb, void *arg, char *err,
                                                  size_t errsz);
-/* torrent (len bytes) is copied; token is sent as X-STA-Token when non-NULL. */
+/* torrent (len bytes) is copied; token is sent as X-STA-Token when non-NULL.
+ * bind_addr (NULL = any) is the source address, as for announces: without a
+ * token the tracker lets a seeder it knows by that address publish. */
 struct catalog_client_call *catalog_client_publish(struct event_base *base,
                                                    struct evdns_base *dns,
+                                                   const struct sockaddr *bind_addr,
                                                    const char *announce_url,
                                                    const uint8_t *torrent, size_t len,
                                                    const char *token, catalog_publish_cb cb,

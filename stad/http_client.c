@@ -13,9 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "http_client.h"
 #include "log.h"
+#include "srcaddr.h"
 #include "strnum.h"
 #include "xmalloc.h"
 
@@ -121,11 +123,33 @@ void http_url_hostport(const struct http_url *u, char *out, size_t outsz)
 	snprintf(out, outsz, "%s%s%s:%u", v6 ? "[" : "", u->host, v6 ? "]" : "", u->port);
 }
 
-static bool is_numeric_host(const char *host)
+/* AF_INET or AF_INET6 for an address literal, AF_UNSPEC for a name. */
+static int host_family(const char *host)
 {
 	uint8_t a[16];
 
-	return evutil_inet_pton(AF_INET, host, a) == 1 || evutil_inet_pton(AF_INET6, host, a) == 1;
+	if (evutil_inet_pton(AF_INET, host, a) == 1)
+		return AF_INET;
+	return evutil_inet_pton(AF_INET6, host, a) == 1 ? AF_INET6 : AF_UNSPEC;
+}
+
+/* A socket bound to o->bind_addr when it applies (*family set to its
+ * family), else -1 to let libevent make one. false with err. */
+static bool bound_socket(struct http_req *c, const struct http_req_opts *o, int *family,
+                         evutil_socket_t *fd, char *err, size_t errsz)
+{
+	*fd = -1;
+	if (!o->bind_addr || (*family != AF_UNSPEC && *family != o->bind_addr->sa_family))
+		return true;
+	*family = o->bind_addr->sa_family;
+	*fd = socket(*family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (*fd >= 0 && srcaddr_bind(*fd, o->bind_addr, true) == 0)
+		return true;
+	snprintf(err, errsz, "cannot connect to %s %s: binding to the listen address: %s",
+	         c->what, c->hostport, strerror(errno));
+	if (*fd >= 0)
+		close(*fd);
+	return false;
 }
 
 /* Value of header name in the header block h[0..len) (after the status
@@ -340,14 +364,20 @@ struct http_req *http_req_start(struct event_base *base, struct evdns_base *dns,
 	c->timeout_s = o->timeout_s;
 	snprintf(c->what, sizeof c->what, "%s", o->what ? o->what : "server");
 	http_url_hostport(&u, c->hostport, sizeof c->hostport);
-	if (!dns && !is_numeric_host(u.host)) {
+	int family = host_family(u.host);
+	evutil_socket_t fd;
+	if (!dns && family == AF_UNSPEC) {
 		snprintf(err, errsz, "cannot resolve %s %s: no resolver", c->what, c->hostport);
 		goto fail;
 	}
+	if (!bound_socket(c, o, &family, &fd, err, errsz))
+		goto fail;
 	/* Deferred callbacks: a numeric host or an immediate refusal must not
 	 * call back from inside this function. */
-	c->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (!c->bev) {
+		if (fd >= 0)
+			close(fd);
 		snprintf(err, errsz, "cannot connect to %s %s: out of resources", c->what,
 		         c->hostport);
 		goto fail;
@@ -357,7 +387,7 @@ struct http_req *http_req_start(struct event_base *base, struct evdns_base *dns,
 	bufferevent_setcb(c->bev, req_read, NULL, req_event, c);
 	write_request(c, &u, o);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	if (bufferevent_socket_connect_hostname(c->bev, dns, AF_UNSPEC, u.host, u.port) != 0) {
+	if (bufferevent_socket_connect_hostname(c->bev, dns, family, u.host, u.port) != 0) {
 		snprintf(err, errsz, "cannot reach %s %s: %s", c->what, c->hostport,
 		         strerror(errno));
 		goto fail;

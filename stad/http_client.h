@@ -20,6 +20,7 @@
 
 struct event_base;
 struct evdns_base;
+struct sockaddr;
 
 #define HTTP_URL_HOST_MAX 255
 
@@ -63,6 +64,10 @@ struct http_req_opts {
 	size_t max_body;        /* a longer reply fails with "reply too large" */
 	int timeout_s;          /* connect, and then silence while sending or reading; > 0 */
 	const char *what;       /* for error sentences: "tracker" -> "cannot reach tracker .." */
+	/* Source address (its port is ignored), or NULL. Applied when the
+	 * server can be reached from it: a host name is then resolved in its
+	 * family only; a numeric host of the other family goes unbound. */
+	const struct sockaddr *bind_addr;
 };
 
 /* Starts a request for url (http:// only). Returns NULL, with a sentence in

@@ -2,6 +2,7 @@
 #include "peer.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -14,6 +15,7 @@
 
 #include "log.h"
 #include "session.h"
+#include "srcaddr.h"
 #include "torrent.h"
 #include "xmalloc.h"
 
@@ -100,6 +102,12 @@ struct peer *peer_connect(struct torrent *t, const struct sockaddr *sa, socklen_
 
 	if (fd < 0)
 		return NULL;
+	const struct sockaddr *src = session_source(s);
+	if (srcaddr_applies(src, sa->sa_family) && srcaddr_bind(fd, src, true) < 0) {
+		log_warn("%s: cannot bind to the listen address: %s", t->hex, strerror(errno));
+		close(fd);
+		return NULL;
+	}
 	set_nodelay(fd);
 	struct bufferevent *bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL) {

@@ -2,7 +2,6 @@
  * connection limits and bans, loading saved torrents. */
 #include "session.h"
 
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <event2/dns.h>
@@ -24,6 +23,7 @@
 #include "peer.h"
 #include "sconfig.h"
 #include "share.h"
+#include "srcaddr.h"
 #include "torrent.h"
 #include "workpool.h"
 #include "xmalloc.h"
@@ -114,19 +114,13 @@ static bool listen_peers(struct session *s)
 	struct sockaddr_storage ss;
 	socklen_t len;
 
-	memset(&ss, 0, sizeof ss);
-	if (strchr(c->listen_address, ':')) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons((uint16_t)c->listen_port);
-		inet_pton(AF_INET6, c->listen_address, &a->sin6_addr);
-		len = sizeof *a;
-	} else {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-		a->sin_family = AF_INET;
-		a->sin_port = htons((uint16_t)c->listen_port);
-		inet_pton(AF_INET, c->listen_address, &a->sin_addr);
-		len = sizeof *a;
+	if (!srcaddr_parse(c->listen_address, (uint16_t)c->listen_port, &ss, &len)) {
+		log_err("listen_address \"%.64s\" is not an IP address", c->listen_address);
+		return false;
+	}
+	if (!srcaddr_is_any((struct sockaddr *)&ss)) {
+		s->src = ss;
+		s->has_src = true;
 	}
 	s->listener = evconnlistener_new_bind(s->base, accept_cb, s,
 	                                      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
@@ -215,7 +209,7 @@ bool session_init(struct session *s, struct event_base *base, const struct sconf
 	s->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
 	if (s->dns == NULL)
 		log_warn("no DNS resolver: only numeric tracker addresses work");
-	s->ann = announcer_new(base, s->dns, s->peer_id, s->port, arc4random());
+	s->ann = announcer_new(base, s->dns, session_source(s), s->peer_id, s->port, arc4random());
 	if (s->ann == NULL)
 		return false;
 	s->reaper = event_new(base, -1, 0, reap_cb, s);

@@ -45,6 +45,8 @@ struct session {
 	struct announcer *ann;
 	uint8_t peer_id[20];
 	uint16_t port;
+	struct sockaddr_storage src;    /* the listen address, when not a wildcard */
+	bool has_src;
 	struct evconnlistener *listener;
 	struct torrent_list torrents;
 	uint32_t n_torrents;
@@ -81,6 +83,13 @@ void session_reload(struct session *s, const struct sconfig *cfg);
 static inline uint64_t session_now(const struct session *s)
 {
 	return s->now;
+}
+
+/* Where outgoing connections come from: the listen address when it is a
+ * specific one, else NULL (the kernel chooses). */
+static inline const struct sockaddr *session_source(const struct session *s)
+{
+	return s->has_src ? (const struct sockaddr *)&s->src : NULL;
 }
 
 /* Adds a torrent: mi is moved into it (zeroed here). rd may be NULL (new

@@ -633,8 +633,9 @@ void torrent_publish(struct torrent *t)
 	if (!t->shared || t->published || t->publish || s->closed || !t->announced_ok ||
 	    s->tracker_url == NULL)
 		return;
-	t->publish = catalog_client_publish(s->base, s->dns, s->tracker_url, t->mi.raw,
-	                                    t->mi.raw_len, token, publish_done, t, err, sizeof err);
+	t->publish = catalog_client_publish(s->base, s->dns, session_source(s), s->tracker_url,
+	                                    t->mi.raw, t->mi.raw_len, token, publish_done, t, err,
+	                                    sizeof err);
 	if (t->publish == NULL)
 		log_warn("%s: cannot publish: %s", t->hex, err);
 }

@@ -46,6 +46,7 @@ struct fake {
 	unsigned udp_packets;
 	struct sockaddr_storage last_from;
 	socklen_t last_fromlen;
+	struct sockaddr_storage http_from;
 	uint32_t last_tid;
 };
 
@@ -104,6 +105,9 @@ static void fake_http(struct evhttp_request *req, void *arg)
 		return;
 	}
 	fake_record(f, &ar);
+	const struct sockaddr *from = evhttp_connection_get_addr(evhttp_request_get_connection(req));
+	if (from && from->sa_family == AF_INET)
+		memcpy(&f->http_from, from, sizeof(struct sockaddr_in));
 	if (f->hang_stopped && ar.event == TRACKER_EVENT_STOPPED)
 		return; /* never answered; evhttp_free drops it */
 	if (f->failure) {
@@ -221,7 +225,7 @@ static int setup(void **state)
 
 	e->base = event_base_new();
 	fake_start(&e->f, e->base);
-	e->a = announcer_new(e->base, NULL, peer_id, 51413, 0xdeadbeef);
+	e->a = announcer_new(e->base, NULL, NULL, peer_id, 51413, 0xdeadbeef);
 	assert_non_null(e->a);
 	snprintf(e->http_url, sizeof e->http_url, "http://127.0.0.1:%u/announce", e->f.http_port);
 	snprintf(e->udp_url, sizeof e->udp_url, "udp://127.0.0.1:%u/announce", e->f.udp_port);
@@ -659,6 +663,61 @@ static void test_udp_connect_announce(void **state)
 	assert_int_equal(e->f.seen[2].event, TRACKER_EVENT_STOPPED);
 }
 
+static void assert_from(const struct sockaddr_storage *ss, const char *ip)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+	char got[INET_ADDRSTRLEN];
+
+	assert_int_equal(sin->sin_family, AF_INET);
+	inet_ntop(AF_INET, &sin->sin_addr, got, sizeof got);
+	assert_string_equal(got, ip);
+}
+
+/* Bound to 127.0.0.2, HTTP and UDP announces reach the tracker (on
+ * 127.0.0.1) from 127.0.0.2: that is how it tells local stads apart. */
+static void test_source_address(void **state)
+{
+	struct env *e = *state;
+	struct sockaddr_in src = { .sin_family = AF_INET, .sin_port = htons(9) };
+	struct client c = { 0 }, d = { 0 };
+	const char *http[] = { e->http_url }, *udp[] = { e->udp_url };
+
+	inet_pton(AF_INET, "127.0.0.2", &src.sin_addr);
+	announcer_free(e->a);
+	e->a = announcer_new(e->base, NULL, (struct sockaddr *)&src, peer_id, 51413, 1);
+	assert_non_null(e->a);
+	add(e, &c, hash1, http, 1);
+	assert_int_equal(run_until(e, &c.n_ok, 1, 3000), 1);
+	assert_from(&e->f.http_from, "127.0.0.2");
+	add(e, &d, hash2, udp, 1);
+	assert_int_equal(run_until(e, &d.n_ok, 1, 3000), 1);
+	assert_from(&e->f.last_from, "127.0.0.2");
+	/* The port is the kernel's choice, not the one in bind_addr. */
+	assert_int_not_equal(ntohs(((struct sockaddr_in *)&e->f.last_from)->sin_port), 9);
+}
+
+/* Unbound, the same traffic comes from the kernel's choice, 127.0.0.1. */
+static void test_source_address_default(void **state)
+{
+	struct env *e = *state;
+	struct client c = { 0 };
+	const char *http[] = { e->http_url };
+
+	add(e, &c, hash1, http, 1);
+	assert_int_equal(run_until(e, &c.n_ok, 1, 3000), 1);
+	assert_from(&e->f.http_from, "127.0.0.1");
+}
+
+/* An address that is not ours cannot be bound: no announcer. */
+static void test_source_address_foreign(void **state)
+{
+	struct env *e = *state;
+	struct sockaddr_in src = { .sin_family = AF_INET };
+
+	inet_pton(AF_INET, "192.0.2.1", &src.sin_addr);
+	assert_null(announcer_new(e->base, NULL, (struct sockaddr *)&src, peer_id, 51413, 1));
+}
+
 static void test_udp_retransmit(void **state)
 {
 	struct env *e = *state;
@@ -744,6 +803,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reannounce_now, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_udp_connect_announce, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_udp_retransmit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_source_address, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_source_address_default, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_source_address_foreign, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_udp_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_udp_junk_ignored, setup, teardown),
 	};

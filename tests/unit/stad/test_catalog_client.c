@@ -349,7 +349,7 @@ static void test_publish(void **state)
 	struct env *e = *state;
 	char err[256], want[256];
 
-	assert_non_null(catalog_client_publish(e->base, NULL, e->url, e->torrent.data,
+	assert_non_null(catalog_client_publish(e->base, NULL, NULL, e->url, e->torrent.data,
 	                                       e->torrent.len, NULL, on_publish, e, err,
 	                                       sizeof err));
 	run(e);
@@ -360,7 +360,7 @@ static void test_publish(void **state)
 	assert_string_equal(e->status, "");
 
 	e->done = 0;
-	assert_non_null(catalog_client_publish(e->base, NULL, e->url, e->torrent.data,
+	assert_non_null(catalog_client_publish(e->base, NULL, NULL, e->url, e->torrent.data,
 	                                       e->torrent.len, TOKEN, on_publish, e, err,
 	                                       sizeof err));
 	run(e);
