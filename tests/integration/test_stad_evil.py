@@ -79,9 +79,9 @@ class EvilPeers(st.TestCase):
         accepted = evil.accepted
         evil.announce(tracker)
         self.assertEqual(down.ctl("start").rc, 0)
-        self.assertIsNone(dial("127.0.0.1", down.port, tor.info_hash, EVIL),
+        self.assertIsNone(dial(down.listen, down.port, tor.info_hash, EVIL),
                           "a banned address got a handshake")
-        self.assertIsNotNone(dial("127.0.0.1", down.port, tor.info_hash, "127.0.0.12"),
+        self.assertIsNotNone(dial(down.listen, down.port, tor.info_hash, "127.0.0.12"),
                              "an innocent address got no handshake")
         self.assertEqual(evil.accepted, accepted, "stad dialled the banned peer again")
 

@@ -1177,15 +1177,30 @@ def stactl(socket_path, *args, json_out=False, timeout=60, env=None):
     return CtlResult(r, json_out)
 
 
+_next_host = [100]
+
+
+def loopback_host():
+    """A loopback address of its own for each daemon (127.0.0.100 up):
+    peers and trackers tell peers apart by address, as on separate
+    machines. Tests use fixed addresses below 100 for their own peers."""
+    if _next_host[0] > 254:
+        raise RuntimeError("out of loopback addresses")
+    h = "127.0.0.%d" % _next_host[0]
+    _next_host[0] += 1
+    return h
+
+
 class Stad:
     """stad on loopback with its own config file, state/share/download
-    dirs, peer port and control socket (all under one temp dir).
+    dirs, listen address (loopback_host() unless given), peer port and
+    control socket (all under one temp dir).
 
     tracker is the announce URL (trackerd.url("/announce")); options are
     extra config keys. share gives {relative path: size} files to create
     in the share dir before start (pseudo-random content, seeded by seed)."""
 
-    def __init__(self, tracker, listen="127.0.0.1", name="stad", share=None, seed=0,
+    def __init__(self, tracker, listen=None, name="stad", share=None, seed=0,
                  wait=True, extra_args=(), **options):
         self.binary = sta_binary("stad")
         self.name = name
@@ -1196,8 +1211,8 @@ class Stad:
         for d in (self.state_dir, self.share_dir, self.download_dir):
             os.makedirs(d)
         self.socket = os.path.join(self.dir, "ctl.sock")
-        self.listen = listen
-        self.port = free_port(host=listen)
+        self.listen = listen or loopback_host()
+        self.port = free_port(host=self.listen)
         self.options = {"tracker": tracker, "workers": 2, "log_level": "debug"}
         self.options.update(options)
         self.config = os.path.join(self.dir, "stad.conf")
