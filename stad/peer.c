@@ -163,6 +163,7 @@ void peer_free(struct peer *p)
 {
 	bufferevent_free(p->bev);
 	bitfield_free(&p->has);
+	bitfield_free(&p->af_pick);
 	free(p->req);
 	free(p->upq);
 	free(p);
@@ -228,6 +229,22 @@ static void send_ext_handshake(struct peer *p)
 	buf_free(&b);
 }
 
+/* BEP 6: pieces it may take while we choke it. The set depends only on
+ * its /24 and the info-hash, so reconnecting cannot fish for more. */
+static void send_allowed_fast(struct peer *p)
+{
+	uint8_t m[UPLOAD_AF_K * PW_LEN_INDEX];
+	size_t len = 0;
+
+	p->n_af_out = (uint32_t)upload_allowed_fast_set((struct sockaddr *)&p->addr,
+	                                                 p->t->mi.info_hash, p->t->mi.n_pieces,
+	                                                 p->af_out);
+	for (uint32_t i = 0; i < p->n_af_out; i++)
+		len += peer_wire_put_index(m + len, PW_MSG_ALLOWED_FAST, p->af_out[i]);
+	if (len)
+		peer_write(p, m, len);
+}
+
 /* What we have, first thing after the handshake (BEP 3 / BEP 6). */
 static void send_intro(struct peer *p)
 {
@@ -249,6 +266,8 @@ static void send_intro(struct peer *p)
 	}
 	if (p->ext)
 		send_ext_handshake(p);
+	if (p->fast)
+		send_allowed_fast(p);
 }
 
 /* ---- handshake ---- */
@@ -340,6 +359,32 @@ static bool both_seeds(struct peer *p)
 	return false;
 }
 
+/* Marks in af_pick the allowed-fast pieces it has (both only grow). */
+static void af_refresh(struct peer *p)
+{
+	for (uint32_t i = 0; i < p->n_af_in; i++)
+		if (bitfield_test(&p->has, p->af_in[i]))
+			bitfield_set(&p->af_pick, p->af_in[i]);
+}
+
+static void on_allowed_fast(struct peer *p, uint32_t piece)
+{
+	uint32_t i;
+
+	if (piece >= p->t->mi.n_pieces) {
+		peer_close(p, "allowed fast: piece out of range");
+		return;
+	}
+	for (i = 0; i < p->n_af_in && p->af_in[i] != piece; i++)
+		;
+	if (i < p->n_af_in || p->n_af_in >= PEER_AF_IN_MAX)
+		return; /* a repeat, or more than we keep: harmless */
+	if (p->n_af_in == 0)
+		bitfield_init(&p->af_pick, p->t->mi.n_pieces);
+	p->af_in[p->n_af_in++] = piece;
+	af_refresh(p);
+}
+
 static void on_have(struct peer *p, uint32_t piece)
 {
 	struct torrent *t = p->t;
@@ -354,6 +399,7 @@ static void on_have(struct peer *p, uint32_t piece)
 	if (!p->seed_counted)
 		picker_peer_have(t->picker, piece);
 	p->is_seed = bitfield_all(&p->has);
+	af_refresh(p);
 	if (!both_seeds(p))
 		peer_update_interest(p);
 }
@@ -373,6 +419,7 @@ static void on_bitfield(struct peer *p, const struct pw_msg *m)
 	p->bitfield_in = true;
 	picker_peer_bitfield_add(t->picker, &p->has);
 	p->is_seed = bitfield_all(&p->has);
+	af_refresh(p);
 	if (!both_seeds(p))
 		peer_update_interest(p);
 }
@@ -388,6 +435,7 @@ static void on_have_all_none(struct peer *p, bool all)
 		bitfield_set_all(&p->has);
 		picker_seed_add(p->t->picker);
 		p->seed_counted = p->is_seed = true;
+		af_refresh(p);
 		if (both_seeds(p))
 			return;
 	}
@@ -444,8 +492,11 @@ static void dispatch(struct peer *p, const struct pw_msg *m)
 		if (fast_only(p))
 			peer_request_rejected(p, m->index, m->begin, m->length);
 		break;
-	case PW_MSG_SUGGEST:
-	case PW_MSG_ALLOWED_FAST: fast_only(p); break;
+	case PW_MSG_SUGGEST: fast_only(p); break; /* a hint we do not need */
+	case PW_MSG_ALLOWED_FAST:
+		if (fast_only(p))
+			on_allowed_fast(p, m->index);
+		break;
 	case PW_MSG_EXTENDED: on_extended(p, m); break;
 	default: break; /* port, unknown ids: skipped */
 	}

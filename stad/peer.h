@@ -18,6 +18,7 @@
 #include "bitfield.h"
 #include "peer_wire.h"
 #include "picker.h"
+#include "upload_rules.h"
 
 struct bufferevent;
 struct evbuffer;
@@ -36,6 +37,7 @@ struct torrent;
 #define PEER_SOCKBUF (4 << 20)
 #define PEER_MAX_READ (256 * 1024)
 #define PEER_UP_HIGH (2u << 20)   /* stop reading blocks for it above this output */
+#define PEER_AF_IN_MAX 32u        /* allowed-fast pieces kept from one peer */
 
 struct upload_req {
 	uint32_t piece, begin, length;
@@ -74,6 +76,15 @@ struct peer {
 	struct block_req *req;
 	uint32_t req_head, n_req;
 	uint32_t depth;
+
+	/* BEP 6 allowed-fast: the pieces we let it take while choked, and
+	 * those it lets us take (af_pick: the ones of them it has, what we
+	 * request while it chokes us; allocated on its first ALLOWED_FAST). */
+	uint32_t af_out[UPLOAD_AF_K];
+	uint32_t n_af_out;
+	uint32_t af_in[PEER_AF_IN_MAX];
+	uint32_t n_af_in;
+	struct bitfield af_pick;
 
 	/* Its requests to us, oldest first (ring), and the read job. */
 	struct upload_req *upq;

@@ -72,15 +72,20 @@ void peer_request_fill(struct peer *p)
 	struct block_req out[FILL_BATCH];
 	uint8_t msgs[FILL_BATCH * PW_LEN_BLOCK];
 
-	if (t == NULL || !p->hs_done || p->peer_choking || !p->am_interested ||
-	    t->state != TS_DOWNLOADING)
+	if (t == NULL || !p->hs_done || !p->am_interested || t->state != TS_DOWNLOADING)
 		return;
+	const struct bitfield *from = p->seed_counted ? NULL : &p->has;
+	if (p->peer_choking) {
+		/* BEP 6: a Fast peer serves its allowed-fast pieces anyway. */
+		if (!p->fast || bitfield_none(&p->af_pick))
+			return;
+		from = &p->af_pick;
+	}
 	while (p->n_req < p->depth) {
 		size_t want = p->depth - p->n_req;
 		if (want > FILL_BATCH)
 			want = FILL_BATCH;
-		size_t n = picker_next_blocks(t->picker, p->seed_counted ? NULL : &p->has, p->tag,
-		                              out, want);
+		size_t n = picker_next_blocks(t->picker, from, p->tag, out, want);
 		size_t ok = reserve_buffers(p, out, n);
 		size_t len = 0;
 		for (size_t i = 0; i < ok; i++) {

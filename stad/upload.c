@@ -45,28 +45,45 @@ static void refuse(struct peer *p, uint32_t piece, uint32_t begin, uint32_t leng
 		peer_send_block_msg(p, PW_MSG_REJECT, piece, begin, length);
 }
 
+static bool allowed_fast(const struct peer *p, uint32_t piece)
+{
+	for (uint32_t i = 0; i < p->n_af_out; i++)
+		if (p->af_out[i] == piece)
+			return true;
+	return false;
+}
+
 void upload_on_request(struct peer *p, uint32_t piece, uint32_t begin, uint32_t length)
 {
 	struct torrent *t = p->t;
 	uint32_t psize = metainfo_piece_size(&t->mi, piece);
+	struct upload_facts f = {
+		.piece_size = psize,
+		.max_block = MI_BLOCK_SIZE,
+		.fast = p->fast,
+		.have = psize && bitfield_test(picker_have(t->picker), piece),
+		.serving = t->st != NULL && !t->paused,
+		.choking = p->am_choking,
+		.allowed_fast = allowed_fast(p, piece),
+		.queued = p->n_upq,
+		.queue_cap = PEER_MAX_UPQ,
+	};
+	const char *why;
 
-	if (psize == 0 || begin >= psize || length > psize - begin) {
-		peer_close(p, "request outside the piece");
-		return;
+	switch (upload_rule(&f, begin, length, &why)) {
+	case UPLOAD_SERVE:
+		*upq_at(p, p->n_upq++) = (struct upload_req){ piece, begin, length };
+		upload_pump(p);
+		break;
+	case UPLOAD_REJECT:
+		peer_send_block_msg(p, PW_MSG_REJECT, piece, begin, length);
+		break;
+	case UPLOAD_IGNORE:
+		break;
+	case UPLOAD_CLOSE:
+		peer_close(p, why);
+		break;
 	}
-	if (length > MI_BLOCK_SIZE) {
-		if (!p->fast)
-			peer_close(p, "request longer than 16 KiB");
-		refuse(p, piece, begin, length);
-		return;
-	}
-	if (p->am_choking || t->st == NULL || t->paused || p->n_upq >= PEER_MAX_UPQ ||
-	    !bitfield_test(picker_have(t->picker), piece)) {
-		refuse(p, piece, begin, length);
-		return;
-	}
-	*upq_at(p, p->n_upq++) = (struct upload_req){ piece, begin, length };
-	upload_pump(p);
 }
 
 void upload_on_cancel(struct peer *p, uint32_t piece, uint32_t begin, uint32_t length)
@@ -84,12 +101,17 @@ void upload_on_cancel(struct peer *p, uint32_t piece, uint32_t begin, uint32_t l
 
 void upload_choked(struct peer *p)
 {
+	uint32_t kept = 0;
+
+	/* Requests for allowed-fast pieces stay queued (BEP 6). */
 	for (uint32_t i = 0; i < p->n_upq; i++) {
-		struct upload_req *r = upq_at(p, i);
-		refuse(p, r->piece, r->begin, r->length);
+		struct upload_req r = *upq_at(p, i);
+		if (allowed_fast(p, r.piece))
+			*upq_at(p, kept++) = r;
+		else
+			refuse(p, r.piece, r.begin, r.length);
 	}
-	p->n_upq = 0;
-	p->upq_head = 0;
+	p->n_upq = kept;
 }
 
 /* Worker: reads every block of the batch behind its piece header. */
