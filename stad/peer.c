@@ -404,19 +404,37 @@ static void on_have(struct peer *p, uint32_t piece)
 		peer_update_interest(p);
 }
 
+static bool fast_only(struct peer *p)
+{
+	if (!p->fast)
+		peer_close(p, "Fast extension message without the Fast bit");
+	return p->fast;
+}
+
+/* Takes back what the picker knows of p's pieces and clears them. */
+void peer_forget_has(struct peer *p)
+{
+	if (p->seed_counted)
+		picker_seed_remove(p->t->picker);
+	else
+		picker_peer_bitfield_remove(p->t->picker, &p->has);
+	p->seed_counted = p->is_seed = false;
+	bitfield_clear_all(&p->has);
+}
+
+/* BEP 3 wants the bitfield first, but real clients do not keep to it:
+ * libtorrent sends its BEP 10 handshake before have all, aria2 may send a
+ * second bitfield. So a bitfield, have all or have none at any time
+ * replaces what we knew of the peer's pieces. */
 static void on_bitfield(struct peer *p, const struct pw_msg *m)
 {
 	struct torrent *t = p->t;
 
-	if (p->bitfield_in || p->got_msg) {
-		peer_close(p, "bitfield not first");
-		return;
-	}
+	peer_forget_has(p);
 	if (!bitfield_import(&p->has, m->data, m->data_len)) {
 		peer_close(p, "bad bitfield");
 		return;
 	}
-	p->bitfield_in = true;
 	picker_peer_bitfield_add(t->picker, &p->has);
 	p->is_seed = bitfield_all(&p->has);
 	af_refresh(p);
@@ -426,11 +444,9 @@ static void on_bitfield(struct peer *p, const struct pw_msg *m)
 
 static void on_have_all_none(struct peer *p, bool all)
 {
-	if (!p->fast || p->bitfield_in || p->got_msg) {
-		peer_close(p, "have all/none out of place");
+	if (!fast_only(p))
 		return;
-	}
-	p->bitfield_in = true;
+	peer_forget_has(p);
 	if (all) {
 		bitfield_set_all(&p->has);
 		picker_seed_add(p->t->picker);
@@ -464,13 +480,6 @@ static void on_choke(struct peer *p, bool choke)
 		peer_request_choked(p);
 }
 
-static bool fast_only(struct peer *p)
-{
-	if (!p->fast)
-		peer_close(p, "Fast extension message without the Fast bit");
-	return p->fast;
-}
-
 static void dispatch(struct peer *p, const struct pw_msg *m)
 {
 	switch (m->type) {
@@ -500,7 +509,6 @@ static void dispatch(struct peer *p, const struct pw_msg *m)
 	case PW_MSG_EXTENDED: on_extended(p, m); break;
 	default: break; /* port, unknown ids: skipped */
 	}
-	p->got_msg = true;
 }
 
 /* A piece message: the block goes straight from the socket buffer into
@@ -514,7 +522,6 @@ static bool read_piece(struct peer *p, struct evbuffer *in, const uint8_t *hdr, 
 	uint32_t piece = load_u32be(hdr + 5), begin = load_u32be(hdr + 9);
 	evbuffer_drain(in, PW_LEN_PIECE_HDR);
 	peer_request_block(p, piece, begin, len - 9, in);
-	p->got_msg = true;
 	return true;
 }
 

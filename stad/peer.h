@@ -57,8 +57,6 @@ struct peer {
 	bool outgoing;
 	bool connected;
 	bool hs_sent, hs_done;
-	bool got_msg;             /* a message after the handshake arrived */
-	bool bitfield_in;         /* bitfield / have all / have none seen */
 	bool fast, ext;
 	bool dead;
 	bool am_choking, am_interested;
@@ -66,7 +64,6 @@ struct peer {
 	bool snubbed;
 	bool is_seed;
 	bool seed_counted;        /* in the picker as a seed, not by bitfield */
-	bool counted;             /* in the picker's availability at all */
 	bool optimistic;          /* the choker's optimistic unchoke */
 
 	struct bitfield has;
@@ -118,6 +115,8 @@ void peer_send_have(struct peer *p, uint32_t piece);
 void peer_send_block_msg(struct peer *p, enum pw_msg_type type, uint32_t piece, uint32_t begin,
                          uint32_t length);
 void peer_choke(struct peer *p, bool choke);
+/* Takes p's pieces out of the picker's availability and clears p->has. */
+void peer_forget_has(struct peer *p);
 /* Sends interested / not interested when our interest changed. */
 void peer_update_interest(struct peer *p);
 

@@ -112,14 +112,16 @@ static void cancel_other(struct torrent *t, uint32_t tag, uint32_t piece, uint32
 	}
 }
 
-/* Where a block goes: its piece's buffer, or NULL to drop it. */
-static struct piece_buf *block_dest(struct torrent *t, uint32_t piece)
+/* Where a block goes: its piece's buffer, or NULL to drop it. A buffer is
+ * taken only for a block we asked this peer for: unsolicited blocks must
+ * not eat the cache budget. */
+static struct piece_buf *block_dest(struct torrent *t, uint32_t piece, bool asked)
 {
 	struct piece_buf *pb = torrent_piece_buf(t, piece);
 
 	if (pb)
 		return pb->verifying ? NULL : pb;
-	if (piece >= t->mi.n_pieces || bitfield_test(picker_have(t->picker), piece))
+	if (!asked || piece >= t->mi.n_pieces || bitfield_test(picker_have(t->picker), piece))
 		return NULL;
 	return torrent_piece_buf_get(t, piece);
 }
@@ -130,11 +132,13 @@ void peer_request_block(struct peer *p, uint32_t piece, uint32_t begin, uint32_t
 	struct torrent *t = p->t;
 	struct picker_recv r;
 
-	req_remove(p, piece, begin);
+	bool asked = req_remove(p, piece, begin);
 	p->bytes_down += length;
-	p->last_block = session_now(p->s);
-	p->snubbed = false;
-	struct piece_buf *pb = t->state == TS_DOWNLOADING ? block_dest(t, piece) : NULL;
+	if (asked) { /* unsolicited blocks do not count as service */
+		p->last_block = session_now(p->s);
+		p->snubbed = false;
+	}
+	struct piece_buf *pb = t->state == TS_DOWNLOADING ? block_dest(t, piece, asked) : NULL;
 	if (pb == NULL) {
 		evbuffer_drain(in, length);
 		return;

@@ -190,12 +190,7 @@ void torrent_attach_peer(struct torrent *t, struct peer *p)
 void torrent_detach_peer(struct torrent *t, struct peer *p)
 {
 	peer_request_release(p);
-	if (p->seed_counted)
-		picker_seed_remove(t->picker);
-	else
-		picker_peer_bitfield_remove(t->picker, &p->has);
-	p->seed_counted = false;
-	bitfield_clear_all(&p->has);
+	peer_forget_has(p);
 	p->n_upq = 0;
 	TAILQ_REMOVE(&t->peers, p, link);
 	t->n_peers--;

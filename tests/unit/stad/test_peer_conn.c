@@ -476,8 +476,6 @@ static const struct hostile hostile[] = {
 	{ "bitfield too short", { 0, 0, 0, 2, 5, 0xff }, 6 },
 	{ "bitfield too long", { 0, 0, 0, 4, 5, 0xff, 0xf0, 0 }, 8 },
 	{ "bitfield with a spare bit", { 0, 0, 0, 3, 5, 0xff, 0xf8 }, 7 },
-	{ "bitfield after a have", { 0, 0, 0, 5, 4, 0, 0, 0, 1, 0, 0, 0, 3, 5, 0xff, 0xf0 }, 16 },
-	{ "have all after a bitfield", { 0, 0, 0, 3, 5, 0xff, 0xf0, 0, 0, 0, 1, 0x0e }, 12 },
 	{ "block over 128 KiB", { 0, 2, 0, 0x0a, 7, 0, 0, 0, 1, 0, 0, 0, 0 }, 13 },
 };
 
@@ -547,6 +545,103 @@ static void test_download_allowed_fast(void **state)
 	assert_true(m.index != 5 && m.index != 7);
 }
 
+/* Real clients send the BEP 10 handshake before have all (libtorrent)
+ * and repeat the bitfield (aria2): each bitfield, have all or have none
+ * replaces what we knew of the remote's pieces. */
+static void test_intro_out_of_order(void **state)
+{
+	struct env *e = *state;
+	struct sta_buf ext = STA_BUF_INIT;
+	struct pw_ext_hs hs = { .n_ext = 1, .ext = { { "ut_metadata", 2 } }, .version = "test 1.0" };
+	uint8_t bits[2] = { 0x10, 0 }; /* piece 3 only */
+	struct sta_buf bf = STA_BUF_INIT;
+
+	connect_remote(e, true);
+	expect_msg(e, PW_MSG_HAVE_NONE, NULL);
+	for (size_t i = 0; i < UPLOAD_AF_K; i++)
+		expect_msg(e, PW_MSG_ALLOWED_FAST, NULL);
+	peer_wire_ext_hs_build(&ext, &hs);
+	send_raw(e, ext.data, ext.len);
+	send_index(e, PW_MSG_HAVE, 1);
+	expect_msg(e, PW_MSG_INTERESTED, NULL);
+	assert_int_equal(picker_availability(e->t->picker, 1), 1);
+	peer_wire_append_bitfield(&bf, bits, sizeof bits);
+	send_raw(e, bf.data, bf.len);
+	send_raw(e, bf.data, bf.len); /* the same again */
+	expect_quiet(e);
+	assert_int_equal(picker_availability(e->t->picker, 1), 0);
+	assert_int_equal(picker_availability(e->t->picker, 3), 1);
+	send_simple(e, PW_MSG_HAVE_NONE);
+	expect_msg(e, PW_MSG_NOT_INTERESTED, NULL);
+	assert_int_equal(picker_availability(e->t->picker, 3), 0);
+	send_simple(e, PW_MSG_HAVE_ALL);
+	expect_msg(e, PW_MSG_INTERESTED, NULL);
+	assert_int_equal(picker_availability(e->t->picker, 1), 1);
+	send_raw(e, bf.data, bf.len); /* a seed counted as such becomes a bitfield peer */
+	expect_quiet(e);
+	assert_int_equal(picker_availability(e->t->picker, 1), 0);
+	assert_int_equal(picker_availability(e->t->picker, 3), 1);
+	assert_int_equal(e->t->n_peers, 1);
+	buf_free(&ext);
+	buf_free(&bf);
+}
+
+/* Incoming handshakes that cannot be served are dropped before a torrent
+ * is attached. */
+static void test_bad_handshakes(void **state)
+{
+	struct env *e = *state;
+	uint8_t hs[PW_HANDSHAKE_LEN], other[20];
+
+	memset(other, 0x5a, sizeof other);
+	for (int i = 0; i < 3; i++) {
+		int sv[2];
+		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(1) };
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+		assert_non_null(peer_accept(&e->s, sv[0], (struct sockaddr *)&sin, sizeof sin));
+		e->fd = sv[1];
+		e->eof = false;
+		peer_wire_handshake_build(hs, i == 0 ? other : e->t->mi.info_hash, e->s.peer_id);
+		if (i == 1)
+			hs[0] = 18;           /* wrong protocol string length */
+		/* i == 2: our own peer id: we dialled ourselves */
+		send_raw(e, hs, sizeof hs);
+		uint64_t end = now_ms() + WAIT_MS;
+		while (!e->eof && now_ms() < end)
+			pump(e);
+		assert_true(e->eof);
+		assert_true(TAILQ_EMPTY(&e->s.handshaking));
+		assert_int_equal(e->t->n_peers, 0);
+		close(e->fd);
+		e->fd = -1;
+	}
+}
+
+/* Blocks nobody asked for are dropped without taking a piece buffer: a
+ * peer spraying them must not eat the cache budget and stall downloads. */
+static void test_unsolicited_blocks(void **state)
+{
+	struct env *e = *state;
+	uint8_t hdr[PW_LEN_PIECE_HDR];
+
+	connect_remote(e, true);
+	expect_msg(e, PW_MSG_HAVE_NONE, NULL);
+	for (size_t i = 0; i < UPLOAD_AF_K; i++)
+		expect_msg(e, PW_MSG_ALLOWED_FAST, NULL);
+	send_simple(e, PW_MSG_HAVE_ALL);
+	expect_msg(e, PW_MSG_INTERESTED, NULL);
+	for (uint32_t piece = 0; piece < NPIECES; piece++) {
+		send_raw(e, hdr, peer_wire_put_piece_header(hdr, piece, 0, MI_BLOCK_SIZE));
+		send_raw(e, e->data + (size_t)piece * PLEN, MI_BLOCK_SIZE);
+	}
+	expect_quiet(e);
+	assert_int_equal(e->s.pool.in_use, 0);
+	for (uint32_t piece = 0; piece < NPIECES; piece++)
+		assert_null(torrent_piece_buf(e->t, piece));
+	assert_int_equal(picker_have_count(e->t->picker), 0);
+	assert_int_equal(e->t->n_peers, 1);
+}
+
 int main(void)
 {
 	if (getenv("STA_TEST_DEBUG"))
@@ -557,7 +652,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_plain_peer, setup_seed, teardown),
 		cmocka_unit_test_setup_teardown(test_plain_peer_fast_message, setup_seed, teardown),
 		cmocka_unit_test(test_hostile),
+		cmocka_unit_test_setup_teardown(test_bad_handshakes, setup_seed, teardown),
 		cmocka_unit_test_setup_teardown(test_download_allowed_fast, setup_leech, teardown),
+		cmocka_unit_test_setup_teardown(test_unsolicited_blocks, setup_leech, teardown),
+		cmocka_unit_test_setup_teardown(test_intro_out_of_order, setup_leech, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
