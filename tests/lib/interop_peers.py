@@ -59,12 +59,14 @@ def lt_leech(tfile, out_dir, addr, port, logdir, timeout, netns=None, name="lt-l
                     "--timeout", str(timeout)], name, logdir, netns=netns)
 
 
-def transmission(tfile, data_dir, addr, port, logdir, netns, name="transmission"):
+def transmission(tfile, data_dir, addr, port, logdir, netns, name="transmission",
+                 encrypt=False):
     """transmission-cli on addr (which must not be in 127/8: transmission
     refuses "martian" peers). With the complete data in data_dir it checks
     it and seeds; otherwise it downloads into data_dir, the file keeping a
     .part suffix until it is complete (so its final name appearing means
-    done). It never exits by itself."""
+    done). It never exits by itself. encrypt: prefer encrypted connections
+    (else plaintext is preferred: the fair choice for a benchmark)."""
     tcli = st.tool("transmission-cli")
     conf = st.tempdir("transmission-conf-")
     os.makedirs(data_dir, exist_ok=True)
@@ -77,9 +79,9 @@ def transmission(tfile, data_dir, addr, port, logdir, netns, name="transmission"
                    "speed-limit-up-enabled": False, "speed-limit-down-enabled": False,
                    "ratio-limit-enabled": False, "idle-seeding-limit-enabled": False,
                    "preallocation": 1, "cache-size-mb": 16,
-                   "encryption": 1, "message-level": 2}, f)
+                   "encryption": 1 if encrypt else 0, "message-level": 2}, f)
     return st.Proc([tcli, "-g", conf, "-w", data_dir, "-p", str(port), "-M", "-D", "-U",
-                    "-ep", tfile], name, logdir, netns=netns)
+                    "-ep" if encrypt else "-et", tfile], name, logdir, netns=netns)
 
 
 # ---------------------------------------------------------------- stad
@@ -150,16 +152,18 @@ def mem_kib(pid):
 
 
 class Sampler:
-    """Samples one process's memory while the caller waits, and tells its
-    CPU time used since start()."""
+    """Follows one process while the caller waits for it to finish a job:
+    wall time since t0, CPU seconds (user + sys, all threads) since cpu0,
+    peak VmHWM and peak RssAnon (sampled) in KiB. A process started for
+    the job gives cpu0=0 and t0 = just before it was spawned."""
 
-    def __init__(self, pid):
+    def __init__(self, pid, t0=None, cpu0=None):
         self.pid = pid
-        self.cpu0 = cpu_seconds(pid) or 0.0
-        self.t0 = time.monotonic()
+        self.t0 = time.monotonic() if t0 is None else t0
+        self.cpu0 = (cpu_seconds(pid) or 0.0) if cpu0 is None else cpu0
         self.peak_anon = 0
         self.hwm = 0
-        self.cpu = None
+        self.cpu = 0.0
         self.wall = None
 
     def sample(self):
@@ -170,16 +174,24 @@ class Sampler:
         if c is not None:
             self.cpu = c - self.cpu0
 
-    def finish(self):
-        """Takes the last sample and freezes the wall time."""
-        self.sample()
-        self.wall = time.monotonic() - self.t0
-        return self
+    def reaped(self, proc):
+        """For a job that ends with the process: reaps proc (a statest.Proc
+        whose pid is ours) if it has exited, taking CPU time and peak RSS
+        from its rusage (exact, where /proc is gone). True once reaped."""
+        pid, status, ru = os.wait4(proc.pid, os.WNOHANG)
+        if pid == 0:
+            return False
+        proc.p.returncode = os.waitstatus_to_exitcode(status)
+        self.cpu = ru.ru_utime + ru.ru_stime - self.cpu0
+        self.hwm = max(self.hwm, ru.ru_maxrss)
+        return True
 
     def wait(self, done, timeout, what, interval=0.05):
-        """Samples every interval until done() is true; then finish()."""
+        """Samples every interval until done() is true, then freezes the
+        wall time. Returns self."""
         def poll():
             self.sample()
             return done()
         st.wait_until(poll, timeout, what, interval)
-        return self.finish()
+        self.wall = time.monotonic() - self.t0
+        return self
