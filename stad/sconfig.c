@@ -26,7 +26,7 @@ static const struct config_key sconfig_schema[] = {
 	{ "max_peers_per_torrent", CONFIG_INT, 1, 100000, 80, NULL, NULL, NULL,
 	  F(max_peers_per_torrent) },
 	{ "upload_slots", CONFIG_INT, 0, 1000, 8, NULL, NULL, NULL, F(upload_slots) },
-	{ "cache_size", CONFIG_INT64, MIB, INT64_C(64) << 30, 64 * MIB, NULL, NULL, NULL,
+	{ "cache_size", CONFIG_INT64, MIB, INT64_C(64) << 30, 16 * MIB, NULL, NULL, NULL,
 	  F(cache_size) },
 	{ "publish_token", CONFIG_STRING, 0, 256, 0, "", NULL, NULL, F(publish_token) },
 	{ "log_level", CONFIG_STRING, 0, 16, 0, "info", NULL, log_levels, F(log_level) },

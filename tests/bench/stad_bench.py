@@ -128,7 +128,8 @@ class Bench:
         for i, addr in enumerate(SEEDERS[:n]):
             name = "%s-seed%d" % (kind, i)
             if kind == "stad":
-                s = ip.Stad(self.url, addr, self.ns, name=name, log_level="info")
+                s = ip.Stad(self.url, addr, self.ns, name=name, log_level="info",
+                            **self.a.stad_options)
                 os.link(self.path, os.path.join(s.download_dir, NAME))
                 s.request(self.tfile, timeout=self.timeout)  # checks the data, then seeds
                 procs.append(s.proc)
@@ -170,7 +171,8 @@ class Bench:
         out = self.fresh_dir(name)
         name = os.path.basename(out)  # logs are appended to: one per spawn
         if kind == "stad":
-            s = ip.Stad(self.url, addr, self.ns, name=name, log_level="info")
+            s = ip.Stad(self.url, addr, self.ns, name=name, log_level="info",
+                            **self.a.stad_options)
             req = subprocess.Popen([st.sta_binary("stactl"), "--socket",
                                     s.socket, "request", os.path.abspath(self.tfile)],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -245,7 +247,7 @@ class Bench:
         p, data, tag = h
         p.stop(sig=2, expect_rc=None, timeout=30)
         rep = st.run(["perf", "report", "-i", data, "--stdio", "--no-children",
-                      "--sort", "symbol", "--percent-limit", "0.7", "-g", "none"],
+                      "--sort", "dso,symbol", "--percent-limit", "0.7", "-g", "none"],
                      timeout=120, check=False)
         lines = [ln for ln in rep.out.splitlines() if ln.strip() and not ln.startswith("#")]
         self.profiles.append((tag, lines[:40]))
@@ -366,7 +368,7 @@ class Bench:
                     kind, wall, ", ".join("%.2f" % x for x in each[1]), each[2]))
         for tag, lines in self.profiles:
             print()
-            print("perf profile of %s (cpu-clock, self time by symbol, >= 0.7%%):" % tag)
+            print("perf profile of %s (cpu-clock, self time by object and symbol, >= 0.7%%):" % tag)
             for ln in lines:
                 print("  " + ln)
         sys.stdout.flush()
@@ -381,11 +383,17 @@ def main():
     ap.add_argument("--seed-count", type=int, default=3, choices=range(1, len(SEEDERS) + 1))
     ap.add_argument("--leechers", default=",".join(CLIENTS))
     ap.add_argument("--no-swarm", action="store_true")
+    ap.add_argument("--stad-option", action="append", default=[], metavar="KEY=INT",
+                    help="a stad.conf integer setting for every stad (repeatable)")
     ap.add_argument("--perf", action="store_true")
     ap.add_argument("--timeout", type=float, default=300, help="per transfer, seconds")
     a = ap.parse_args()
     a.seeders = [x for x in a.seeders.split(",") if x]
     a.leechers = [x for x in a.leechers.split(",") if x]
+    try:
+        a.stad_options = {k: int(v) for k, v in (o.split("=", 1) for o in a.stad_option)}
+    except ValueError:
+        ap.error("--stad-option wants KEY=INT")
     for x in a.seeders + a.leechers:
         if x not in CLIENTS:
             ap.error("unknown client %s (one of %s)" % (x, ", ".join(CLIENTS)))

@@ -45,7 +45,7 @@ static void test_load_and_errors(void **state)
 	struct sconfig c;
 	char err[CONFIG_ERR_MAX];
 	char *ok = write_conf("listen_port = 7000;\nstate_dir = \"/srv/sta\";\n"
-	                      "cache_size = 16777216L;\n");
+	                      "cache_size = 33554432L;\n");
 	char *bad_port = write_conf("\n\nlisten_port = 70000;\n");
 	char *unknown = write_conf("listen_prot = 7000;\n");
 	char *rel = write_conf("download_dir = \"downloads\";\n");
@@ -56,7 +56,7 @@ static void test_load_and_errors(void **state)
 	assert_true(sconfig_load(&c, ok, err));
 	assert_int_equal(c.listen_port, 7000);
 	assert_string_equal(c.state_dir, "/srv/sta");
-	assert_int_equal(c.cache_size, 16777216);
+	assert_int_equal(c.cache_size, 33554432);
 	sconfig_free(&c);
 
 	sconfig_defaults(&c);
