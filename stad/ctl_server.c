@@ -52,6 +52,8 @@ struct ctl_server {
 	uint64_t next_id;
 };
 
+static void torrent_event(void *arg, const uint8_t info_hash[20]);
+
 /* ---- the socket ---- */
 
 static int systemd_socket(void)
@@ -345,6 +347,8 @@ struct ctl_server *ctl_server_new(struct session *s, const char *path)
 	}
 	evconnlistener_set_error_cb(srv->lst, accept_error_cb);
 	srv->verbs = ctl_verbs_new(srv, s);
+	s->on_torrent_event = torrent_event;
+	s->on_torrent_event_arg = srv;
 	return srv;
 }
 
@@ -352,6 +356,8 @@ void ctl_server_free(struct ctl_server *srv)
 {
 	if (srv == NULL)
 		return;
+	if (srv->s->on_torrent_event_arg == srv)
+		srv->s->on_torrent_event = NULL;
 	ctl_verbs_free(srv->verbs);
 	while (!TAILQ_EMPTY(&srv->clients))
 		client_close(TAILQ_FIRST(&srv->clients));
@@ -443,4 +449,15 @@ void ctl_server_watch(struct ctl_server *srv, uint64_t id, const uint8_t info_ha
 	if (c->watch == NULL || event_add(c->watch, &tv) < 0)
 		return;
 	watch_event(c);
+}
+
+/* A torrent completed or failed: its watchers get the final event now. */
+static void torrent_event(void *arg, const uint8_t info_hash[20])
+{
+	struct ctl_server *srv = arg;
+	struct ctl_client *c;
+
+	TAILQ_FOREACH(c, &srv->clients, link)
+		if (c->watch && !c->dead && memcmp(c->watch_hash, info_hash, 20) == 0)
+			watch_event(c);
 }

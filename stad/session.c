@@ -220,6 +220,12 @@ bool session_init(struct session *s, struct event_base *base, const struct sconf
 	return true;
 }
 
+void session_torrent_event(struct session *s, const uint8_t info_hash[20])
+{
+	if (s->on_torrent_event)
+		s->on_torrent_event(s->on_torrent_event_arg, info_hash);
+}
+
 void session_reload(struct session *s, const struct sconfig *cfg)
 {
 	s->cfg = cfg;

@@ -68,6 +68,11 @@ struct session {
 	char *tracker_url;              /* the configured tracker, as a tier */
 	struct mi_tier tier;
 	uint64_t rate_down, rate_up;    /* all torrents, bytes/s */
+	/* Told when a torrent completes or fails, so that a watcher hears it
+	 * at once rather than at its next periodic event (the control
+	 * server's; NULL when none). */
+	void (*on_torrent_event)(void *arg, const uint8_t info_hash[20]);
+	void *on_torrent_event_arg;
 };
 
 /* Sets up the listener, worker pool and announcer. false after logging. */
@@ -76,6 +81,8 @@ bool session_init(struct session *s, struct event_base *base, const struct sconf
 void session_load(struct session *s);
 /* Frees everything; workers are drained first. */
 void session_fini(struct session *s);
+/* Calls on_torrent_event, if set. */
+void session_torrent_event(struct session *s, const uint8_t info_hash[20]);
 /* Applies reloadable settings (limits, cache size, tracker URL). */
 void session_reload(struct session *s, const struct sconfig *cfg);
 

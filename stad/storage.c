@@ -119,6 +119,7 @@ static int st_cache_insert(struct storage *st, uint32_t file, int fd)
 
 static int st_acquire(struct storage *st, uint32_t file, struct st_fd *h, char *err, size_t errlen)
 {
+	*h = (struct st_fd){ -1, -1 }; /* set on every path; gcc -O3 cannot tell */
 	pthread_mutex_lock(&st->lock);
 	int slot = st->files[file].slot;
 	if (slot < 0) {

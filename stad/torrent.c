@@ -343,6 +343,7 @@ static void completed(struct torrent *t)
 		announcer_completed(t->sub);
 	t->completed_sent = true;
 	torrent_flush_resume(t);
+	session_torrent_event(t->s, t->mi.info_hash);
 }
 
 static void piece_passed(struct torrent *t, uint32_t piece)
@@ -659,6 +660,7 @@ static void torrent_set_error(struct torrent *t, const char *fmt, ...)
 	t->state = TS_ERROR;
 	close_peers(t, "torrent error");
 	stop_announcing(t);
+	session_torrent_event(t->s, t->mi.info_hash);
 }
 
 void torrent_pause(struct torrent *t)

@@ -128,8 +128,8 @@ class Bench:
         for i, addr in enumerate(SEEDERS[:n]):
             name = "%s-seed%d" % (kind, i)
             if kind == "stad":
-                s = ip.Stad(self.url, addr, self.ns, name=name, log_level="info",
-                            **self.a.stad_options)
+                s = ip.Stad(self.url, addr, self.ns, name=name,
+                            **dict({"log_level": "info"}, **self.a.stad_options))
                 os.link(self.path, os.path.join(s.download_dir, NAME))
                 s.request(self.tfile, timeout=self.timeout)  # checks the data, then seeds
                 procs.append(s.proc)
@@ -171,8 +171,8 @@ class Bench:
         out = self.fresh_dir(name)
         name = os.path.basename(out)  # logs are appended to: one per spawn
         if kind == "stad":
-            s = ip.Stad(self.url, addr, self.ns, name=name, log_level="info",
-                            **self.a.stad_options)
+            s = ip.Stad(self.url, addr, self.ns, name=name,
+                            **dict({"log_level": "info"}, **self.a.stad_options))
             req = subprocess.Popen([st.sta_binary("stactl"), "--socket",
                                     s.socket, "request", os.path.abspath(self.tfile)],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -383,17 +383,19 @@ def main():
     ap.add_argument("--seed-count", type=int, default=3, choices=range(1, len(SEEDERS) + 1))
     ap.add_argument("--leechers", default=",".join(CLIENTS))
     ap.add_argument("--no-swarm", action="store_true")
-    ap.add_argument("--stad-option", action="append", default=[], metavar="KEY=INT",
-                    help="a stad.conf integer setting for every stad (repeatable)")
+    ap.add_argument("--stad-option", action="append", default=[], metavar="KEY=VALUE",
+                    help="a stad.conf setting (integer or string) for every stad (repeatable)")
     ap.add_argument("--perf", action="store_true")
     ap.add_argument("--timeout", type=float, default=300, help="per transfer, seconds")
     a = ap.parse_args()
     a.seeders = [x for x in a.seeders.split(",") if x]
     a.leechers = [x for x in a.leechers.split(",") if x]
-    try:
-        a.stad_options = {k: int(v) for k, v in (o.split("=", 1) for o in a.stad_option)}
-    except ValueError:
-        ap.error("--stad-option wants KEY=INT")
+    a.stad_options = {}
+    for o in a.stad_option:
+        k, eq, v = o.partition("=")
+        if not eq:
+            ap.error("--stad-option wants KEY=VALUE")
+        a.stad_options[k] = int(v) if v.lstrip("-").isdigit() else v
     for x in a.seeders + a.leechers:
         if x not in CLIENTS:
             ap.error("unknown client %s (one of %s)" % (x, ", ".join(CLIENTS)))

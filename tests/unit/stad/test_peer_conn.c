@@ -205,6 +205,25 @@ static void send_raw(struct env *e, const void *b, size_t n)
 	assert_int_equal(write(e->fd, b, n), (ssize_t)n);
 }
 
+/* send_raw for bulk data: runs the loop while the socket is full, so
+ * stad keeps reading. */
+static void send_pumped(struct env *e, const uint8_t *b, size_t n)
+{
+	uint64_t end = now_ms() + WAIT_MS;
+
+	while (n > 0) {
+		ssize_t k = send(e->fd, b, n, MSG_DONTWAIT);
+		if (k > 0) {
+			b += k;
+			n -= (size_t)k;
+			continue;
+		}
+		assert_true(k < 0 && (errno == EAGAIN || errno == EINTR));
+		assert_true(now_ms() < end);
+		pump(e);
+	}
+}
+
 static void send_simple(struct env *e, enum pw_msg_type type)
 {
 	uint8_t m[PW_LEN_SIMPLE];
@@ -545,6 +564,46 @@ static void test_download_allowed_fast(void **state)
 	assert_true(m.index != 5 && m.index != 7);
 }
 
+static unsigned torrent_events;
+static uint8_t torrent_event_hash[20];
+
+static void count_torrent_event(void *arg, const uint8_t info_hash[20])
+{
+	torrent_events++;
+	memcpy(torrent_event_hash, info_hash, 20);
+}
+
+/* A full download from a seed that serves every request: the session's
+ * torrent event (what the control server relays to watchers at once)
+ * fires once, as the last piece passes, and not before. */
+static void test_complete_event(void **state)
+{
+	struct env *e = *state;
+	struct pw_msg m;
+
+	torrent_events = 0;
+	e->s.on_torrent_event = count_torrent_event;
+	connect_remote(e, true);
+	expect_msg(e, PW_MSG_HAVE_NONE, NULL);
+	for (size_t i = 0; i < UPLOAD_AF_K; i++)
+		expect_msg(e, PW_MSG_ALLOWED_FAST, NULL);
+	send_simple(e, PW_MSG_HAVE_ALL);
+	expect_msg(e, PW_MSG_INTERESTED, NULL);
+	send_simple(e, PW_MSG_UNCHOKE);
+	while (!torrent_is_complete(e->t) && next_msg(e, &m, WAIT_MS)) {
+		assert_int_equal(torrent_events, 0);
+		if (m.type != PW_MSG_REQUEST)
+			continue;
+		uint8_t hdr[PW_LEN_PIECE_HDR];
+		send_pumped(e, hdr, peer_wire_put_piece_header(hdr, m.index, m.begin, m.length));
+		send_pumped(e, e->data + (size_t)m.index * PLEN + m.begin, m.length);
+	}
+	assert_true(torrent_is_complete(e->t));
+	assert_int_equal(torrent_events, 1);
+	assert_memory_equal(torrent_event_hash, e->t->mi.info_hash, 20);
+	e->s.on_torrent_event = NULL;
+}
+
 /* Real clients send the BEP 10 handshake before have all (libtorrent)
  * and repeat the bitfield (aria2): each bitfield, have all or have none
  * replaces what we knew of the remote's pieces. */
@@ -656,6 +715,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_download_allowed_fast, setup_leech, teardown),
 		cmocka_unit_test_setup_teardown(test_unsolicited_blocks, setup_leech, teardown),
 		cmocka_unit_test_setup_teardown(test_intro_out_of_order, setup_leech, teardown),
+		cmocka_unit_test_setup_teardown(test_complete_event, setup_leech, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
