@@ -12,6 +12,7 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
@@ -359,6 +360,23 @@ void ctl_server_free(struct ctl_server *srv)
 	if (srv->s->on_torrent_event_arg == srv)
 		srv->s->on_torrent_event = NULL;
 	ctl_verbs_free(srv->verbs);
+	/* Replies already queued (a CLOSE answered as stad stops) go out now,
+	 * in one non-blocking send: the loop will not run again. The output
+	 * is peeked, not drained: libevent freezes it for its own writer. */
+	struct ctl_client *c;
+	TAILQ_FOREACH(c, &srv->clients, link) {
+		struct evbuffer_iovec ev[8];
+		struct iovec iov[8];
+		int n = evbuffer_peek(bufferevent_get_output(c->bev), -1, NULL, ev, 8);
+		if (n <= 0 || n > 8)
+			continue;
+		for (int i = 0; i < n; i++)
+			iov[i] = (struct iovec){ ev[i].iov_base, ev[i].iov_len };
+		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)n };
+		if (sendmsg(bufferevent_getfd(c->bev), &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+			log_debug("control client %llu: reply lost at exit: %s",
+			          (unsigned long long)c->id, strerror(errno));
+	}
 	while (!TAILQ_EMPTY(&srv->clients))
 		client_close(TAILQ_FIRST(&srv->clients));
 	reap_cb(-1, 0, srv);

@@ -19,7 +19,8 @@
 
 #define ARG_MAX_LEN 4096
 
-/* A request waiting on the tracker's catalog. */
+/* A request waiting on the tracker's catalog, or a CLOSE waiting for its
+ * stopped announces. */
 struct ctl_op {
 	TAILQ_ENTRY(ctl_op) link;
 	struct ctl_verbs *v;
@@ -174,16 +175,28 @@ static void verb_start(struct ctl_verbs *v, uint64_t id)
 	reply_frame(v, id, &b, start);
 }
 
+/* Every CLOSE waiting is answered: the stopped announces are out (or
+ * timed out), so a tracker no longer lists us when stactl returns. */
 static void close_done(void *arg)
 {
+	struct ctl_verbs *v = arg;
+	struct ctl_op *op, *next;
+
 	log_info("stopped announces sent");
+	for (op = TAILQ_FIRST(&v->ops); op; op = next) {
+		next = TAILQ_NEXT(op, link);
+		if (op->type == CTL_MSG_CLOSE) {
+			reply_ok_empty(v, op->id);
+			op_free(op);
+		}
+	}
 }
 
 static void verb_close(struct ctl_verbs *v, uint64_t id)
 {
 	log_info("CLOSE: leaving every swarm");
-	session_close(v->s, close_done, NULL);
-	reply_ok_empty(v, id);
+	op_new(v, id, CTL_MSG_CLOSE);
+	session_close(v->s, close_done, v);
 }
 
 /* ---- UPDATE ---- */

@@ -472,16 +472,38 @@ void session_ban(struct session *s, const struct sockaddr *sa)
 
 /* ---- verbs ---- */
 
+static void closed(void *arg)
+{
+	struct session *s = arg;
+	struct session_waiter w[SESSION_CLOSE_WAITERS];
+	size_t n = s->n_close_waiters;
+
+	/* A waiter may close again: it starts from an empty list. */
+	memcpy(w, s->close_waiters, n * sizeof w[0]);
+	s->n_close_waiters = 0;
+	for (size_t i = 0; i < n; i++)
+		w[i].fn(w[i].arg);
+}
+
 void session_close(struct session *s, void (*done)(void *arg), void *arg)
 {
 	struct torrent *t;
+	size_t i;
 
+	for (i = 0; i < s->n_close_waiters; i++)
+		if (s->close_waiters[i].fn == done && s->close_waiters[i].arg == arg)
+			break;
+	if (i == s->n_close_waiters) {
+		if (i == SESSION_CLOSE_WAITERS)
+			abort(); /* more distinct callers than the code has */
+		s->close_waiters[s->n_close_waiters++] = (struct session_waiter){ done, arg };
+	}
 	s->closed = true;
 	TAILQ_FOREACH(t, &s->torrents, link)
 		torrent_close(t);
 	while (!TAILQ_EMPTY(&s->handshaking))
 		peer_close(TAILQ_FIRST(&s->handshaking), "closing");
-	announcer_stop_all(s->ann, 3000, done, arg);
+	announcer_stop_all(s->ann, 3000, closed, s);
 }
 
 unsigned session_start(struct session *s)

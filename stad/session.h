@@ -34,6 +34,8 @@ struct ban {
 	uint8_t addr[16];
 };
 
+#define SESSION_CLOSE_WAITERS 4   /* callers of session_close: main, ctl_verbs */
+
 TAILQ_HEAD(torrent_list, torrent);
 TAILQ_HEAD(peer_list, peer);
 
@@ -73,6 +75,11 @@ struct session {
 	 * server's; NULL when none). */
 	void (*on_torrent_event)(void *arg, const uint8_t info_hash[20]);
 	void *on_torrent_event_arg;
+	struct session_waiter {
+		void (*fn)(void *arg);
+		void *arg;
+	} close_waiters[SESSION_CLOSE_WAITERS]; /* session_close's done calls */
+	size_t n_close_waiters;
 };
 
 /* Sets up the listener, worker pool and announcer. false after logging. */
@@ -123,7 +130,9 @@ bool session_peer_room(const struct session *s);
 /* Schedules the reaper: dead peers are freed after the current callback. */
 void session_reap_later(struct session *s);
 
-/* CLOSE: stopped announces, stop sharing; done(arg) when they are out. */
+/* CLOSE: stopped announces, stop sharing; done(arg) when they are out.
+ * Closes may overlap (a CLOSE request, then SIGTERM): each distinct
+ * done/arg is called once, when the last round of announces is out. */
 void session_close(struct session *s, void (*done)(void *arg), void *arg);
 /* START: (re)announce every torrent; returns how many. */
 unsigned session_start(struct session *s);

@@ -4,6 +4,7 @@ reload, SIGTERM (exit 0 with stopped announces)."""
 
 import os
 import signal
+import time
 
 import statest as st
 
@@ -205,6 +206,37 @@ class Control(st.TestCase):
             self.assertEqual(r.rc, 0, r)
             self.assertEqual(r.json.get("announced"), 2, r)
         self.wait_scrape(1, "the seeder back after start")
+
+    def test_close_overlapping_sigterm(self):
+        """A CLOSE and a SIGTERM in flight together, in both orders, while
+        the tracker is stopped (SIGSTOP: the stopped announces hang until
+        their 3 s timeout): the CLOSE is answered and stad still exits 0 on
+        its own (each used to take the other's completion: a CLOSE during
+        shutdown left stad waiting forever)."""
+        for order in ("close first", "sigterm first"):
+            self.wait_scrape(1, "the seeder in the scrape (%s)" % order)
+            self.tracker.proc.send_signal(signal.SIGSTOP)
+            try:
+                with self.seed.client() as c:
+                    if order == "sigterm first":
+                        self.seed.proc.send_signal(signal.SIGTERM)
+                        time.sleep(0.1)  # the signal handled before the CLOSE
+                    c.send(st.ctl_frame("CLOSE"))
+                    if order == "close first":
+                        time.sleep(0.1)  # the CLOSE read before the signal
+                        self.seed.proc.send_signal(signal.SIGTERM)
+                    try:
+                        kind, _ = c.recv()
+                        self.assertEqual(kind, "OK", order)
+                    except (EOFError, ConnectionError):
+                        # stad may exit before it answers a CLOSE sent after SIGTERM.
+                        self.assertEqual(order, "sigterm first")
+                self.assertEqual(self.seed.proc.wait(st.slack(10)), 0,
+                                 "%s: stad did not exit by itself" % order)
+            finally:
+                self.tracker.proc.send_signal(signal.SIGCONT)
+            self.seed.start()
+            self.seed.wait_seeding("one.bin")
 
     def test_sigterm_sends_stopped(self):
         self.wait_scrape(1, "the seeder in the scrape")
