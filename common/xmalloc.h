@@ -7,6 +7,9 @@
 
 void *xmalloc(size_t size);
 void *xcalloc(size_t nmemb, size_t size);
+/* size bytes at a multiple of align (a power of two, at least
+ * sizeof(void *)); freed with free(). */
+void *xmalloc_aligned(size_t align, size_t size);
 /* Like realloc(p, nmemb * size) with the multiplication checked. */
 void *xreallocarray(void *p, size_t nmemb, size_t size);
 char *xstrdup(const char *s);

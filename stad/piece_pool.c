@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "storage.h"
 #include "xmalloc.h"
 
 void piece_pool_init(struct piece_pool *pp, uint64_t budget)
@@ -64,7 +65,7 @@ struct piece_buf *piece_pool_get(struct piece_pool *pp, uint32_t size)
 		if (pp->allocated + size > pp->budget && pp->in_use > 0)
 			return NULL;
 		pb = xcalloc(1, sizeof *pb);
-		pb->data = xmalloc(size);
+		pb->data = xmalloc_aligned(STORAGE_DIRECT_ALIGN, size); /* for O_DIRECT writes */
 		pb->cap = size;
 		pp->allocated += size;
 	}

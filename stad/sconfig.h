@@ -25,6 +25,7 @@ struct sconfig {
 	int max_peers_per_torrent;
 	int upload_slots;
 	int64_t cache_size;
+	bool direct_io;
 	char *publish_token;
 	char *log_level;
 };

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,7 @@ struct storage {
 	const struct metainfo *mi;
 	struct st_file *files;
 	bool had_data;
+	atomic_bool no_direct;  /* O_DIRECT off (config) or refused (EINVAL) */
 	pthread_mutex_t lock;
 	uint64_t clock;
 	struct st_slot slots[STORAGE_MAX_OPEN];
@@ -154,6 +156,60 @@ static void st_release(struct storage *st, uint32_t file, struct st_fd *h, bool 
 		close(h->fd);
 }
 
+/* Writes an aligned span with O_DIRECT, on a descriptor of its own (the
+ * cached ones serve buffered reads). Downloaded data then skips the page
+ * cache: half the CPU of a buffered write here, and a download of many GiB
+ * does not push everything else out of memory. Returns 1 when written, 0
+ * when the span does not qualify or the file system refuses O_DIRECT (the
+ * caller writes it buffered), -1 on an error. */
+static int st_direct_write(struct storage *st, const struct mi_span *sp, const uint8_t *p,
+                           char *err, size_t errlen)
+{
+	const char *path = st->files[sp->file].path;
+	uint64_t off = sp->file_offset;
+	size_t left = sp->length;
+
+	if (atomic_load_explicit(&st->no_direct, memory_order_relaxed) ||
+	    (off | left | (uintptr_t)p) % STORAGE_DIRECT_ALIGN != 0 || left == 0)
+		return 0;
+	int fd = open(path, O_WRONLY | O_DIRECT | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		if (errno != EINVAL)
+			return 0; /* read-only share and the like: the buffered path says why */
+		atomic_store(&st->no_direct, true);
+		return 0;
+	}
+	int rc = 1;
+	while (left > 0) {
+		ssize_t n = pwrite(fd, p, left, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EINVAL && left == sp->length) {
+			atomic_store(&st->no_direct, true);
+			rc = 0;
+			break;
+		}
+		if (n <= 0 || (size_t)n % STORAGE_DIRECT_ALIGN != 0) {
+			if (n >= 0)
+				errno = EIO;
+			rc = st_fail_errno(err, errlen, path, "pwrite");
+			break;
+		}
+		p += n;
+		off += (uint64_t)n;
+		left -= (size_t)n;
+	}
+	int saved = errno;
+	close(fd);
+	if (rc == 1) {
+		pthread_mutex_lock(&st->lock);
+		st->files[sp->file].dirty = true;
+		pthread_mutex_unlock(&st->lock);
+	}
+	errno = saved;
+	return rc;
+}
+
 /* Moves the whole span, retrying short transfers; end of file is EIO. */
 static int st_span_io(struct storage *st, const struct mi_span *sp, uint8_t *p, bool write,
                       char *err, size_t errlen)
@@ -161,8 +217,10 @@ static int st_span_io(struct storage *st, const struct mi_span *sp, uint8_t *p, 
 	struct st_fd h;
 	uint64_t off = sp->file_offset;
 	size_t left = sp->length;
-	int rc = 0;
+	int rc = write ? st_direct_write(st, sp, p, err, errlen) : 0;
 
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
 	if (st_acquire(st, sp->file, &h, err, errlen) < 0)
 		return -1;
 	while (left > 0) {
@@ -507,6 +565,11 @@ void storage_close(struct storage *st)
 	free(st->files);
 	pthread_mutex_destroy(&st->lock);
 	free(st);
+}
+
+void storage_set_direct(struct storage *st, bool on)
+{
+	atomic_store(&st->no_direct, !on);
 }
 
 bool storage_had_data(const struct storage *st)

@@ -26,6 +26,10 @@
 
 #include "metainfo.h"
 
+/* Buffers, file offsets and lengths aligned to this are written with
+ * O_DIRECT (see storage_write_piece). */
+#define STORAGE_DIRECT_ALIGN 4096u
+
 /* Files kept open per torrent; more are opened and closed on demand. */
 #define STORAGE_MAX_OPEN 32u
 
@@ -53,6 +57,10 @@ struct storage;
 int storage_open(const struct metainfo *mi, const char *base_dir, struct storage **out,
                  char *err, size_t errlen);
 
+/* Whether aligned piece writes may use O_DIRECT (the default after
+ * storage_open: on). Call before any write. */
+void storage_set_direct(struct storage *st, bool on);
+
 /* Closes every file descriptor and frees st. Does not fsync (see
  * storage_sync). NULL is a no-op. */
 void storage_close(struct storage *st);
@@ -64,7 +72,11 @@ void storage_close(struct storage *st);
 bool storage_had_data(const struct storage *st);
 
 /* Writes the whole piece (metainfo_piece_size bytes from buf) to its file
- * spans. The caller has verified it. */
+ * spans. The caller has verified it. Spans whose file offset, length and
+ * place in buf are multiples of STORAGE_DIRECT_ALIGN go through O_DIRECT
+ * unless that is off or the file system refuses it (EINVAL: tmpfs before
+ * Linux 6.6, some FUSE file systems); the rest
+ * through the page cache. */
 int storage_write_piece(struct storage *st, uint32_t piece, const void *buf, char *err,
                         size_t errlen);
 

@@ -78,6 +78,7 @@ struct open_job {
 	struct storage *st;
 	struct bitfield known;          /* trusted from resume data */
 	struct bitfield found;          /* re-checked good on disk */
+	bool direct_io;                 /* the config's, when submitted */
 	char err[256];
 };
 
@@ -99,7 +100,10 @@ static void open_work(struct work_item *item)
 	const struct metainfo *mi = &j->t->mi;
 
 	item->status = storage_open(mi, j->t->data_dir, &j->st, j->err, sizeof j->err);
-	if (item->status < 0 || !storage_had_data(j->st) || bitfield_all(&j->known))
+	if (item->status < 0)
+		return;
+	storage_set_direct(j->st, j->direct_io);
+	if (!storage_had_data(j->st) || bitfield_all(&j->known))
 		return;
 	/* Only verified pieces are ever written, so a piece whose bytes hash
 	 * right is good even if resume data missed it (crash before a save). */
@@ -171,6 +175,7 @@ void torrent_start(struct torrent *t)
 	j->item.work = open_work;
 	j->item.done = open_done;
 	j->t = t;
+	j->direct_io = t->s->cfg->direct_io;
 	copy_bits(&j->known, picker_have(t->picker));
 	bitfield_init(&j->found, t->mi.n_pieces);
 	t->jobs++;

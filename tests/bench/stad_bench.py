@@ -3,7 +3,8 @@ inside one network namespace of the benchmark's own, through trackerd.
 Run by stad_bench.sh (which sets STA_BUILD_DIR and PYTHONPATH); run with
 /usr/bin/python3 (python3-libtorrent).
 
-Part 1, the same seeders for every leecher, one leecher at a time: by
+Part 1, the same seeders for every leecher, one leecher at a time (after
+an uncounted warm-up download, in rounds of every leecher): by
 default three libtorrent seeders (--seeders names other kinds, each run as
 its own group of --seed-count seeders), started once, each on an address
 of its own and with its own hard link of the file. Each leecher is a fresh
@@ -273,8 +274,14 @@ class Bench:
         for seeder in self.a.seeders:
             stop = self.start_seeders(seeder, self.a.seed_count)
             perf_seed = None
-            for leecher in self.a.leechers:
-                for i in range(self.a.runs):
+            # The first download from fresh seeders is slower for anyone
+            # (libtorrent seeders map and fault in the file): an uncounted
+            # warm-up takes that, and rounds interleave the leechers so
+            # drift during the run is shared.
+            log("warm-up (not counted):")
+            self.one_pair(seeder, self.a.leechers[0])
+            for i in range(self.a.runs):
+                for leecher in self.a.leechers:
                     if seeder == "stad" and leecher == "libtorrent" and \
                             self.perf_pending.pop("seed", None):
                         perf_seed = self.perf_start(self.seeder_pid(), "stad-seed-to-libtorrent")
