@@ -49,6 +49,25 @@ class Units(st.TestCase):
             self.assertRegex(text, r"(?m)^NoNewPrivileges=yes$", unit)
             self.assertRegex(text, r"(?m)^ProtectSystem=strict$", unit)
 
+    def test_sysusers_creates_sta(self):
+        """The sysusers.d file installed beside stad.service creates the
+        user and group it runs as (tried in a scratch root)."""
+        sysusers = shutil.which("systemd-sysusers")
+        if sysusers is None:
+            st.skip("systemd-sysusers is not installed")
+        root = st.tempdir()
+        os.makedirs(os.path.join(root, "etc"))
+        conf = os.path.join(st.source_dir(), "systemd", "sta.sysusers")
+        st.run([sysusers, "--root=" + root, conf], timeout=60)
+        with open(os.path.join(st.source_dir(), "systemd", "stad.service")) as f:
+            unit = f.read()
+        user = re.search(r"^User=(\S+)$", unit, re.M).group(1)
+        group = re.search(r"^Group=(\S+)$", unit, re.M).group(1)
+        with open(os.path.join(root, "etc", "passwd")) as f:
+            self.assertIn(user, [l.split(":")[0] for l in f], "no user %s" % user)
+        with open(os.path.join(root, "etc", "group")) as f:
+            self.assertIn(group, [l.split(":")[0] for l in f], "no group %s" % group)
+
 
 if __name__ == "__main__":
     st.main()
