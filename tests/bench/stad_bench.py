@@ -353,17 +353,18 @@ class Bench:
         best = {}
         for (seeder, leecher), rs in res.items():
             m = median_result(rs)
-            best[seeder] = max(best.get(seeder, 0), m.mbps)
+            if leecher != "stad" and m.mbps > best.get(seeder, ("", 0))[1]:
+                best[seeder] = (leecher, m.mbps)
             print("%-13s %-13s %8.2f %8.1f %8.2f %9.2f %7.1f M %7.1f M" % (
                 seeder, leecher, m.wall, m.mbps, m.cpu, m.cpu_per_gib, m.hwm / 1024,
                 m.anon / 1024))
         print()
-        for seeder, b in best.items():
+        for seeder, (other, b) in best.items():
             s = res.get((seeder, "stad"))
             if s:
                 m = median_result(s)
-                print("from %-13s stad %.1f MB/s = %.2fx the fastest leecher (%.1f MB/s)"
-                      % (seeder, m.mbps, m.mbps / b, b))
+                print("from %-13s stad %.1f MB/s = %.2fx the fastest other leecher (%s, %.1f MB/s)"
+                      % (seeder, m.mbps, m.mbps / b, other, b))
         if swarms:
             print()
             print("swarm: 1 seeder + 3 leechers  time until all 3 complete (median), "
