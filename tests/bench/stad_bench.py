@@ -24,7 +24,6 @@ leeches from libtorrent and while it seeds libtorrent.
 """
 
 import argparse
-import hashlib
 import os
 import statistics
 import subprocess
@@ -87,21 +86,13 @@ class Bench:
         log("writing %d random bytes" % a.size)
         with open(self.path, "wb") as f:
             subprocess.run(["head", "-c", str(a.size), "/dev/urandom"], stdout=f, check=True)
-        self.want = self.sha1(self.path)
+        self.want = st.sha1_file(self.path)
         self.tfile = os.path.join(self.dir, "random.torrent")
         st.run([st.tool("mktorrent"), "-l", "20", "-a", self.url, "-o", self.tfile, self.path],
                timeout=300)
         with open(self.tfile, "rb") as f:
             self.t = st.Torrent(f.read())
         self.n = 0
-
-    @staticmethod
-    def sha1(path):
-        h = hashlib.sha1()
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 22), b""):
-                h.update(chunk)
-        return h.hexdigest()
 
     def fresh_dir(self, what):
         self.n += 1
@@ -227,7 +218,7 @@ class Bench:
 
     def finish_leecher(self, path, stop, proc):
         stop()
-        got = self.sha1(path) if os.path.exists(path) else "(missing)"
+        got = st.sha1_file(path) if os.path.exists(path) else "(missing)"
         if got != self.want:
             proc.dump_log()
             raise AssertionError("%s: SHA-1 %s, want %s" % (path, got, self.want))

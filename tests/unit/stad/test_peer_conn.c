@@ -370,6 +370,21 @@ static void fast_intro(struct env *e, uint32_t af[UPLOAD_AF_K])
 		expect_index(e, PW_MSG_ALLOWED_FAST, af[i]);
 }
 
+/* A Fast remote connected to the downloading stad, which sends have none
+ * and its allowed-fast set; with seed, the remote then says have all and
+ * stad becomes interested. */
+static void connect_to_leech(struct env *e, bool seed)
+{
+	connect_remote(e, true);
+	expect_msg(e, PW_MSG_HAVE_NONE, NULL);
+	for (size_t i = 0; i < UPLOAD_AF_K; i++)
+		expect_msg(e, PW_MSG_ALLOWED_FAST, NULL);
+	if (!seed)
+		return;
+	send_simple(e, PW_MSG_HAVE_ALL);
+	expect_msg(e, PW_MSG_INTERESTED, NULL);
+}
+
 static void expect_piece(struct env *e, uint32_t piece, uint32_t begin, uint32_t length)
 {
 	struct pw_msg m;
@@ -523,12 +538,7 @@ static void test_download_allowed_fast(void **state)
 	struct pw_msg m;
 	unsigned got[NPIECES] = { 0 };
 
-	connect_remote(e, true);
-	expect_msg(e, PW_MSG_HAVE_NONE, NULL);
-	for (size_t i = 0; i < UPLOAD_AF_K; i++)
-		expect_msg(e, PW_MSG_ALLOWED_FAST, NULL);
-	send_simple(e, PW_MSG_HAVE_ALL);
-	expect_msg(e, PW_MSG_INTERESTED, NULL);
+	connect_to_leech(e, true);
 	expect_quiet(e); /* choked, nothing allowed: no requests */
 	send_index(e, PW_MSG_ALLOWED_FAST, 5);
 	send_index(e, PW_MSG_ALLOWED_FAST, 7);
@@ -583,12 +593,7 @@ static void test_complete_event(void **state)
 
 	torrent_events = 0;
 	e->s.on_torrent_event = count_torrent_event;
-	connect_remote(e, true);
-	expect_msg(e, PW_MSG_HAVE_NONE, NULL);
-	for (size_t i = 0; i < UPLOAD_AF_K; i++)
-		expect_msg(e, PW_MSG_ALLOWED_FAST, NULL);
-	send_simple(e, PW_MSG_HAVE_ALL);
-	expect_msg(e, PW_MSG_INTERESTED, NULL);
+	connect_to_leech(e, true);
 	send_simple(e, PW_MSG_UNCHOKE);
 	while (!torrent_is_complete(e->t) && next_msg(e, &m, WAIT_MS)) {
 		assert_int_equal(torrent_events, 0);
@@ -615,10 +620,7 @@ static void test_intro_out_of_order(void **state)
 	uint8_t bits[2] = { 0x10, 0 }; /* piece 3 only */
 	struct sta_buf bf = STA_BUF_INIT;
 
-	connect_remote(e, true);
-	expect_msg(e, PW_MSG_HAVE_NONE, NULL);
-	for (size_t i = 0; i < UPLOAD_AF_K; i++)
-		expect_msg(e, PW_MSG_ALLOWED_FAST, NULL);
+	connect_to_leech(e, false);
 	peer_wire_ext_hs_build(&ext, &hs);
 	send_raw(e, ext.data, ext.len);
 	send_index(e, PW_MSG_HAVE, 1);
@@ -683,12 +685,7 @@ static void test_unsolicited_blocks(void **state)
 	struct env *e = *state;
 	uint8_t hdr[PW_LEN_PIECE_HDR];
 
-	connect_remote(e, true);
-	expect_msg(e, PW_MSG_HAVE_NONE, NULL);
-	for (size_t i = 0; i < UPLOAD_AF_K; i++)
-		expect_msg(e, PW_MSG_ALLOWED_FAST, NULL);
-	send_simple(e, PW_MSG_HAVE_ALL);
-	expect_msg(e, PW_MSG_INTERESTED, NULL);
+	connect_to_leech(e, true);
 	for (uint32_t piece = 0; piece < NPIECES; piece++) {
 		send_raw(e, hdr, peer_wire_put_piece_header(hdr, piece, 0, MI_BLOCK_SIZE));
 		send_raw(e, e->data + (size_t)piece * PLEN, MI_BLOCK_SIZE);
