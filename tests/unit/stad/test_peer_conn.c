@@ -687,8 +687,9 @@ static void test_unsolicited_blocks(void **state)
 
 	connect_to_leech(e, true);
 	for (uint32_t piece = 0; piece < NPIECES; piece++) {
-		send_raw(e, hdr, peer_wire_put_piece_header(hdr, piece, 0, MI_BLOCK_SIZE));
-		send_raw(e, e->data + (size_t)piece * PLEN, MI_BLOCK_SIZE);
+		uint32_t len = TOTAL - piece * PLEN < MI_BLOCK_SIZE ? TOTAL - piece * PLEN : MI_BLOCK_SIZE;
+		send_raw(e, hdr, peer_wire_put_piece_header(hdr, piece, 0, len));
+		send_raw(e, e->data + (size_t)piece * PLEN, len);
 	}
 	expect_quiet(e);
 	assert_int_equal(e->s.pool.in_use, 0);
