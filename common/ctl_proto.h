@@ -35,7 +35,9 @@
  *   WATCH     torrent* (str)                      -> OK, then EVENTs:
  *                info_hash, state, size, done (bytes verified), down_rate,
  *                peers, eta (s, -1 unknown), complete (int 0/1: the last
- *                event of a finished download), error (str)
+ *                event of a finished download; its down_rate is the
+ *                download's average and peers the number that sent
+ *                blocks), error (str)
  *   ERROR     code* (str: "version", "not_found", "bad_request", "busy",
  *                "io", "internal"), message* (str, a sentence for the user)
  */

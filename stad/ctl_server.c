@@ -428,13 +428,13 @@ static void watch_event(struct ctl_client *c)
 	be_enc_kv_int(&b, "complete", complete);
 	if (t) {
 		be_enc_kv_int(&b, "done", (int64_t)torrent_bytes_done(t));
-		be_enc_kv_int(&b, "down_rate", (int64_t)t->rate_down);
+		be_enc_kv_int(&b, "down_rate", (int64_t)(complete ? t->done_rate : t->rate_down));
 		if (t->state == TS_ERROR)
 			be_enc_kv_cstr(&b, "error", t->error);
 		be_enc_kv_int(&b, "eta", torrent_eta(t));
 		be_enc_kv_str(&b, "info_hash", t->hex, 40);
 		be_enc_kv_cstr(&b, "name", t->mi.name);
-		be_enc_kv_int(&b, "peers", t->n_peers);
+		be_enc_kv_int(&b, "peers", complete ? t->done_peers : t->n_peers);
 		be_enc_kv_int(&b, "size", (int64_t)t->mi.total_length);
 		be_enc_kv_cstr(&b, "state", torrent_state_name(t));
 	} else {

@@ -336,9 +336,13 @@ static void completed(struct torrent *t)
 	uint64_t ms = monotonic_ms() - t->started_ms;
 
 	t->state = TS_SEEDING;
-	log_info("%s: \"%s\" complete (%llu bytes in %.2f s, %.1f MB/s), seeding", t->hex,
-	         t->mi.name, (unsigned long long)t->mi.total_length, (double)ms / 1000,
-	         ms ? (double)(t->downloaded - t->downloaded_at_start) / (double)ms / 1000 : 0.0);
+	t->done_rate = ms ? (t->downloaded - t->downloaded_at_start) * 1000 / ms : 0;
+	t->done_peers = 0;
+	TAILQ_FOREACH(p, &t->peers, link)
+		t->done_peers += p->blocks_down > 0;
+	log_info("%s: \"%s\" complete (%llu bytes in %.2f s, %.1f MB/s from %u peers), seeding",
+	         t->hex, t->mi.name, (unsigned long long)t->mi.total_length, (double)ms / 1000,
+	         (double)t->done_rate / 1e6, t->done_peers);
 	for (p = TAILQ_FIRST(&t->peers); p; p = next) {
 		next = TAILQ_NEXT(p, link);
 		if (p->is_seed)

@@ -72,6 +72,10 @@ struct torrent {
 	uint64_t rate_down, rate_up;
 	uint64_t started_ms;            /* files opened, for the completion log */
 	uint64_t downloaded_at_start;
+	/* At completion, for the last progress event: the average download
+	 * rate and the peers that sent blocks (they are gone by then). */
+	uint64_t done_rate;
+	uint32_t done_peers;
 	uint64_t choker_round;
 	struct tracker_peer *cand;      /* from announces, not yet connected */
 	size_t n_cand;

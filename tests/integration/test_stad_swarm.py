@@ -44,7 +44,8 @@ class Swarm(st.TestCase):
         results = [None] * len(downloaders)
 
         def fetch(i):
-            results[i] = downloaders[i].ctl("request", "big.bin", timeout=st.slack(60))
+            results[i] = downloaders[i].ctl("request", "big.bin", timeout=st.slack(60),
+                                            json_out=(i == 0))
         threads = [threading.Thread(target=fetch, args=(i,)) for i in range(len(downloaders))]
         for t in threads:
             t.start()
@@ -55,6 +56,12 @@ class Swarm(st.TestCase):
             self.assertIsNotNone(r, "%s: stactl request did not return" % d.name)
             self.assertEqual(r.rc, 0, "%s: %r" % (d.name, r))
             self.assertIn("complete", r.out)
+            if r.json is not None:
+                # The last event sums the download up: its average rate and
+                # the peers blocks came from (they have left: both seeds).
+                self.assertEqual(r.json.get("complete"), 1, r)
+                self.assertGreaterEqual(r.json.get("peers", 0), 2, r)
+                self.assertGreater(r.json.get("down_rate", 0), 0, r)
             path = os.path.join(d.download_dir, "big.bin")
             self.assertEqual(os.path.getsize(path), AWKWARD)
             self.assertEqual(st.sha1_file(path), want, "%s: checksum differs" % d.name)
