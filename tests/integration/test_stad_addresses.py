@@ -1,6 +1,7 @@
 """stad daemons on distinct loopback addresses (--listen 127.0.0.x), as
 peers on separate machines would be: the tracker must hand out the address
-each one listens on, and they must reach each other through it."""
+each one listens on, and they must reach each other through it; and stad
+on IPv6 only."""
 
 import os
 
@@ -34,6 +35,32 @@ class Addresses(st.TestCase):
         self.assertEqual(t["done"], SIZE)
         self.assertEqual(st.sha1_file(os.path.join(down.download_dir, "spread.bin")),
                          st.sha1_file(os.path.join(seeders[0].share_dir, "spread.bin")))
+
+
+class Ipv6(st.TestCase):
+    def test_download_over_ipv6(self):
+        """A tracker and two stads on ::1 only: the announces go over IPv6,
+        the tracker hands the seeder out in peers6, and the download runs
+        over an IPv6 peer connection."""
+        if not st.have_ipv6_loopback():
+            st.skip("no IPv6 loopback (::1) on this machine")
+        tracker = st.Trackerd(http_hosts=("::1",), udp_hosts=("::1",))
+        ann = tracker.url("/announce")
+        seed = st.Stad(ann, listen="::1", name="seed6", share={"six.bin": SIZE}, seed=6)
+        seed.wait_seeding("six.bin")
+        ih = bytes.fromhex(seed.torrent("six.bin")["info_hash"])
+        reply = tracker.announce(ih, st.peer_id(98), 6881, left=SIZE, source="::1")
+        self.assertIn(seed.addr, st.reply_peers(reply))
+
+        down = st.Stad(ann, listen="::1", name="down6")
+        rec = st.PeerRecorder(down, "six.bin")
+        r = down.ctl("request", "six.bin", timeout=st.slack(60))
+        peers = rec.stop()
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(st.sha1_file(os.path.join(down.download_dir, "six.bin")),
+                         st.sha1_file(os.path.join(seed.share_dir, "six.bin")))
+        served = {a: m for a, m in peers.items() if m.get("blocks", 0) > 0}
+        self.assertEqual(list(served), [st.fmt_addr(*seed.addr)], peers)
 
 
 if __name__ == "__main__":
