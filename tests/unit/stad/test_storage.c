@@ -12,6 +12,7 @@
 #include <ftw.h>
 #include <pthread.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
@@ -530,7 +531,8 @@ static bool direct_bypasses_cache(const char *dir)
 		return false;
 	char *path = xasprintf("%s/.direct-probe", dir);
 	void *blk = xmalloc_aligned(STORAGE_DIRECT_ALIGN, STORAGE_DIRECT_ALIGN);
-	int fd = open(path, O_WRONLY | O_CREAT | O_DIRECT, 0600);
+	/* Past the interposed open(): this asks the file system itself. */
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | O_DIRECT, 0600);
 	bool ok = fd >= 0 && pwrite(fd, memset(blk, 0, STORAGE_DIRECT_ALIGN), STORAGE_DIRECT_ALIGN,
 	                            0) == STORAGE_DIRECT_ALIGN;
 
@@ -542,9 +544,36 @@ static bool direct_bypasses_cache(const char *dir)
 	return ok;
 }
 
+/* open() interposed for the whole test program: counts O_DIRECT opens
+ * and, with refuse_direct, fails them with EINVAL as a file system without
+ * O_DIRECT support does. */
+static bool refuse_direct;
+static unsigned direct_opens;
+
+int open(const char *path, int flags, ...)
+{
+	int mode = 0;
+
+	if (flags & (O_CREAT | O_TMPFILE)) {
+		va_list ap;
+		va_start(ap, flags);
+		mode = va_arg(ap, int);
+		va_end(ap);
+	}
+	if (flags & O_DIRECT) {
+		direct_opens++;
+		if (refuse_direct) {
+			errno = EINVAL;
+			return -1;
+		}
+	}
+	return (int)syscall(SYS_openat, AT_FDCWD, path, flags, mode);
+}
+
 /* Writes every piece of a single-file torrent under base (direct on or
  * off) from 4 KiB-aligned buffers, checks what the page cache holds
- * where O_DIRECT works, then reads it all back. */
+ * where O_DIRECT works, then reads it all back. With refuse_direct set,
+ * the first O_DIRECT open fails and every write goes buffered. */
 static void direct_case(const char *base, bool direct)
 {
 	struct fixture f = { 0 };
@@ -558,14 +587,18 @@ static void direct_case(const char *base, bool direct)
 	assert_int_equal(storage_open(&f.mi, f.dir, &st, err, sizeof err), 0);
 	storage_set_direct(st, direct);
 	uint8_t *buf = xmalloc_aligned(STORAGE_DIRECT_ALIGN, PL);
+	direct_opens = 0;
 	for (uint32_t p = 0; p < f.mi.n_pieces; p++) {
 		memcpy(buf, f.content + (size_t)p * PL, metainfo_piece_size(&f.mi, p));
 		assert_int_equal(storage_write_verified(st, p, buf, err, sizeof err), 1);
 	}
+	/* One try per full piece, or a single one when refused: it sticks. */
+	assert_int_equal(direct_opens, !direct ? 0 : refuse_direct ? 1 : 3);
 	char *path = fpath(&f, "d.bin");
 	if (direct_bypasses_cache(f.dir)) {
 		/* Full pieces skipped the page cache; the short last one did not. */
-		assert_int_equal(resident_pages(path, 0, 3 * PL), direct ? 0 : 3 * PL / 4096);
+		bool bypassed = direct && !refuse_direct;
+		assert_int_equal(resident_pages(path, 0, 3 * PL), bypassed ? 0 : 3 * PL / 4096);
 		assert_int_not_equal(resident_pages(path, 3 * PL, 1000), 0);
 	}
 	assert_int_equal(storage_sync(st, err, sizeof err), 0);
@@ -583,6 +616,9 @@ static void test_direct_writes(void **state)
 	(void)state;
 	direct_case("/tmp", true);
 	direct_case("/tmp", false);
+	refuse_direct = true;
+	direct_case("/tmp", true);
+	refuse_direct = false;
 	/* tmpfs: refused (before Linux 6.6) or taken, the same writes work. */
 	struct stat sb;
 	if (stat("/dev/shm", &sb) == 0 && S_ISDIR(sb.st_mode))
