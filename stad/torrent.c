@@ -582,7 +582,11 @@ static void ann_result(void *arg, const struct announce_result *r)
 	size_t n = r->n_peers < TORRENT_MAX_CANDIDATES ? r->n_peers : TORRENT_MAX_CANDIDATES;
 
 	if (!r->ok) {
-		log_info("%s: announce to %s: %s", t->hex, r->tracker, r->status);
+		if (r->tracker && r->tracker[0])
+			log_info("%s: announce to %s: %s", t->hex, r->tracker, r->status);
+		else /* no tracker URL the announcer could use */
+			log_info("%s: not announced: %s (set 'tracker' in stad.conf or use a "
+			         ".torrent with an announce URL)", t->hex, r->status);
 		return;
 	}
 	log_debug("%s: announce to %s: %s", t->hex, r->tracker, r->status);
