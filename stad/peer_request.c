@@ -81,6 +81,10 @@ void peer_request_fill(struct peer *p)
 			return;
 		from = &p->af_pick;
 	}
+	/* Start only the pieces a buffer can be had for: a started piece
+	 * without one would be picked, given back and picked again on every
+	 * read (188,000 times in a 1 GiB download before this). */
+	picker_set_start_budget(t->picker, piece_pool_room(&p->s->pool, t->mi.piece_length));
 	while (p->n_req < p->depth) {
 		size_t want = p->depth - p->n_req;
 		if (want > FILL_BATCH)

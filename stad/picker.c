@@ -58,6 +58,7 @@ struct picker {
 	uint32_t n_pool;
 	uint64_t free_blocks;       /* free blocks over all partials */
 	uint32_t outstanding;       /* requested, not received */
+	uint32_t start_budget;      /* new pieces picker_next_blocks may start */
 	uint64_t rng;
 };
 
@@ -230,6 +231,7 @@ struct picker *picker_new(uint32_t n_pieces, uint32_t piece_length, uint64_t tot
 		bucket_link(p, i);
 	}
 	p->n_cand = n_pieces;
+	p->start_budget = UINT32_MAX;
 	return p;
 }
 
@@ -586,6 +588,11 @@ static size_t take_duplicates(struct picker *p, const struct bitfield *peer_has,
 	return n;
 }
 
+void picker_set_start_budget(struct picker *p, uint32_t n)
+{
+	p->start_budget = n;
+}
+
 size_t picker_next_blocks(struct picker *p, const struct bitfield *peer_has, uint32_t peer_tag,
                           struct block_req *out, size_t max)
 {
@@ -596,10 +603,11 @@ size_t picker_next_blocks(struct picker *p, const struct bitfield *peer_has, uin
 		return 0;
 	n += take_partials(p, peer_has, peer_tag, PASS_OWN, out + n, max - n);
 	n += take_partials(p, peer_has, peer_tag, PASS_OTHERS, out + n, max - n);
-	while (n < max) {
+	while (n < max && p->start_budget > 0) {
 		uint32_t piece = pick_new(p, peer_has);
 		if (piece == NONE)
 			break;
+		p->start_budget--;
 		n += partial_take(p, partial_start(p, piece), peer_tag, out + n, max - n);
 	}
 	n += take_partials(p, peer_has, peer_tag, PASS_AVOIDED, out + n, max - n);

@@ -128,6 +128,13 @@ bool picker_interesting(const struct picker *p, const struct bitfield *peer_has)
 
 /* --- Block requests ----------------------------------------------------- */
 
+/* How many new pieces the following picker_next_blocks calls may start
+ * (each start takes one); the rest of their blocks come from pieces
+ * already started. The caller passes the piece buffers it can still get,
+ * so that no piece is started that cannot be stored. Unlimited until
+ * first set. */
+void picker_set_start_budget(struct picker *p, uint32_t n);
+
 /* Picks up to max blocks to request from the peer tagged peer_tag, whose
  * pieces are peer_has (NULL: it has all), marks them requested by that
  * peer and writes them to out. Returns how many (0: nothing to ask it

@@ -56,6 +56,16 @@ static struct piece_buf *take_cached(struct piece_pool *pp, uint32_t size)
 	return NULL;
 }
 
+uint32_t piece_pool_room(const struct piece_pool *pp, uint32_t size)
+{
+	uint64_t left = pp->budget > pp->in_use ? pp->budget - pp->in_use : 0;
+	uint64_t n = size ? left / size : 0;
+
+	if (n == 0 && pp->in_use == 0)
+		n = 1;
+	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
 struct piece_buf *piece_pool_get(struct piece_pool *pp, uint32_t size)
 {
 	struct piece_buf *pb = take_cached(pp, size);

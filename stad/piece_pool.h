@@ -54,6 +54,11 @@ void piece_pool_set_budget(struct piece_pool *pp, uint64_t budget);
 struct piece_buf *piece_pool_get(struct piece_pool *pp, uint32_t size);
 void piece_pool_put(struct piece_pool *pp, struct piece_buf *pb);
 
+/* How many more buffers of size bytes piece_pool_get would grant now
+ * (cached ones not fitting size are freed to make room); at least 1 when
+ * none is in use. */
+uint32_t piece_pool_room(const struct piece_pool *pp, uint32_t size);
+
 /* Records a block's sender. */
 void piece_buf_contrib(struct piece_buf *pb, uint32_t tag);
 

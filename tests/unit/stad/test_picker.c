@@ -394,6 +394,33 @@ static void test_endgame(void **state)
 	picker_free(p);
 }
 
+/* The start budget caps the pieces started; blocks of started pieces are
+ * handed out whatever it is. */
+static void test_start_budget(void **state)
+{
+	struct picker *p = picker_new(8, 4 * BS, 8ull * 4 * BS);
+	struct block_req r[64];
+
+	picker_seed_add(p);
+	picker_set_start_budget(p, 1);
+	size_t n = picker_next_blocks(p, NULL, 1, r, 64);
+	assert_int_equal(n, 4);
+	for (size_t i = 1; i < n; i++)
+		assert_int_equal(r[i].piece, r[0].piece);
+	uint32_t first = r[0].piece;
+	assert_int_equal(picker_next_blocks(p, NULL, 1, r, 64), 0); /* budget spent */
+	assert_true(picker_block_cancel(p, first, BS, 1));
+	picker_set_start_budget(p, 0);
+	assert_int_equal(picker_next_blocks(p, NULL, 2, r, 64), 1); /* started piece: still given */
+	assert_int_equal(r[0].piece, first);
+	assert_int_equal(r[0].offset, BS);
+	picker_set_start_budget(p, 2);
+	n = picker_next_blocks(p, NULL, 1, r, 64);
+	assert_int_equal(n, 8);
+	assert_true(r[0].piece != first && r[4].piece != first && r[0].piece != r[4].piece);
+	picker_free(p);
+}
+
 static void test_peer_gone(void **state)
 {
 	struct picker *p = picker_new(4, 4 * BS, 16 * BS);
@@ -642,6 +669,7 @@ int main(void)
 		cmocka_unit_test(test_failed_piece_only_source),
 		cmocka_unit_test(test_endgame),
 		cmocka_unit_test(test_peer_gone),
+		cmocka_unit_test(test_start_budget),
 		cmocka_unit_test(test_hostile_replies),
 		cmocka_unit_test(test_set_have_drops_partial),
 		cmocka_unit_test(test_simulation),

@@ -17,10 +17,14 @@ static void test_budget_refuses(void **state)
 	struct piece_buf *a, *b, *c;
 
 	piece_pool_init(&pp, 1024 * KIB);
+	assert_int_equal(piece_pool_room(&pp, 512 * KIB), 2);
 	a = piece_pool_get(&pp, 512 * KIB);
+	assert_int_equal(piece_pool_room(&pp, 512 * KIB), 1);
+	assert_int_equal(piece_pool_room(&pp, 256 * KIB), 2);
 	b = piece_pool_get(&pp, 512 * KIB);
 	assert_non_null(a);
 	assert_non_null(b);
+	assert_int_equal(piece_pool_room(&pp, 512 * KIB), 0);
 	c = piece_pool_get(&pp, 512 * KIB);
 	assert_null(c);
 	assert_int_equal(pp.in_use, 1024 * KIB);
@@ -41,8 +45,10 @@ static void test_oversized_piece_still_granted(void **state)
 	struct piece_buf *a;
 
 	piece_pool_init(&pp, 256 * KIB);
+	assert_int_equal(piece_pool_room(&pp, 1024 * KIB), 1); /* the one-buffer guarantee */
 	a = piece_pool_get(&pp, 1024 * KIB);
 	assert_non_null(a);
+	assert_int_equal(piece_pool_room(&pp, 1024 * KIB), 0);
 	assert_int_equal(a->size, 1024 * KIB);
 	assert_null(piece_pool_get(&pp, 16 * KIB));
 	piece_pool_put(&pp, a);
