@@ -383,7 +383,8 @@ def main():
     ap.add_argument("--leechers", default=",".join(CLIENTS))
     ap.add_argument("--no-swarm", action="store_true")
     ap.add_argument("--stad-option", action="append", default=[], metavar="KEY=VALUE",
-                    help="a stad.conf setting (integer or string) for every stad (repeatable)")
+                    help="a stad.conf setting (integer, true/false or string) for every stad "
+                    "(repeatable)")
     ap.add_argument("--perf", action="store_true")
     ap.add_argument("--timeout", type=float, default=300, help="per transfer, seconds")
     a = ap.parse_args()
@@ -394,7 +395,8 @@ def main():
         k, eq, v = o.partition("=")
         if not eq:
             ap.error("--stad-option wants KEY=VALUE")
-        a.stad_options[k] = int(v) if v.lstrip("-").isdigit() else v
+        a.stad_options[k] = int(v) if v.lstrip("-").isdigit() else \
+            {"true": True, "false": False}.get(v, v)
     for x in a.seeders + a.leechers:
         if x not in CLIENTS:
             ap.error("unknown client %s (one of %s)" % (x, ", ".join(CLIENTS)))

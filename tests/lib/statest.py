@@ -882,6 +882,15 @@ def udp_ready(host, port):
 
 # ---------------------------------------------------------------- trackerd
 
+def libconfig_value(v):
+    """A Python bool, str or int as a libconfig value."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return '"%s"' % v
+    return str(int(v))
+
+
 class Trackerd:
     """trackerd on loopback with a config file and state dir of its own.
 
@@ -926,7 +935,7 @@ class Trackerd:
         for k, v in sorted(self.options.items()):
             if v is None:
                 continue
-            lines.append("%s = %s;" % (k, '"%s"' % v if isinstance(v, str) else int(v)))
+            lines.append("%s = %s;" % (k, libconfig_value(v)))
         with open(self.config, "w") as f:
             f.write("\n".join(lines) + "\n")
 
@@ -1237,7 +1246,7 @@ class Stad:
         for k, v in sorted(base.items()):
             if v is None:
                 continue
-            lines.append("%s = %s;" % (k, '"%s"' % v if isinstance(v, str) else int(v)))
+            lines.append("%s = %s;" % (k, libconfig_value(v)))
         with open(self.config, "w") as f:
             f.write("\n".join(lines) + "\n")
 
