@@ -215,6 +215,10 @@ class Control(st.TestCase):
         shutdown left stad waiting forever)."""
         for order in ("close first", "sigterm first"):
             self.wait_scrape(1, "the seeder in the scrape (%s)" % order)
+            # Announced by this process (the scrape may still list the last
+            # one): its stopped announce is what hangs below.
+            self.seed.wait_torrent("one.bin", lambda t: t["tracker"].startswith("ok"),
+                                   10, "an announce answered (%s)" % order)
             self.tracker.proc.send_signal(signal.SIGSTOP)
             try:
                 with self.seed.client() as c:
