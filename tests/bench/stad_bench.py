@@ -3,18 +3,18 @@ inside one network namespace of the benchmark's own, through trackerd.
 Run by stad_bench.sh (which sets STA_BUILD_DIR and PYTHONPATH); run with
 /usr/bin/python3 (python3-libtorrent).
 
-Part 1, the same seeders for every leecher, one leecher at a time (after
-an uncounted warm-up download, in rounds of every leecher): by
+Part 1, the same seeders for every leecher, one leecher at a time: by
 default three libtorrent seeders (--seeders names other kinds, each run as
 its own group of --seed-count seeders), started once, each on an address
-of its own and with its own hard link of the file. Each leecher is a fresh
-process and is
-timed from its spawn until the whole file is on its disk (stad: until
-`stactl request` returns, i.e. complete and verified; libtorrent: COMPLETE;
-aria2: exit; transmission: the .part suffix dropped). The leecher's CPU
-time (user + sys, every thread) and memory (peak RSS = VmHWM, peak
-anonymous = RssAnon sampled every 50 ms) are measured over the same span.
-Each download is checked against the seed's SHA-1, then deleted.
+of its own and with its own hard link of the file. After one uncounted
+warm-up download, the leechers take turns, round by round. Each leecher
+is a fresh process, timed from its spawn until the whole file is on its
+disk (stad: until `stactl request` returns, i.e. complete and verified;
+libtorrent: COMPLETE; aria2: exit; transmission: the .part suffix
+dropped). The leecher's CPU time (user + sys, every thread) and memory
+(peak RSS = VmHWM, peak anonymous = RssAnon sampled every 50 ms) are
+measured over the same span. Each download is checked against the seed's
+SHA-1, then deleted.
 
 Part 2, whole swarms: one seeder and three leechers of one client, the
 three spawned together; the time until the last one is complete.
