@@ -162,23 +162,40 @@ def tempdir(prefix="statest-"):
 # ---------------------------------------------------------------- ports
 
 _used_ports = set()
+_port_rng = random.Random(os.getpid() ^ time.time_ns())
+
+
+def _ephemeral_low():
+    """The first port the kernel hands out to outgoing connections."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 def free_port(kind="tcp", host="127.0.0.1"):
-    """A port that is free for both TCP and UDP on host right now (the OS
-    picks it), never handed out twice by this process."""
+    """A port that is free for both TCP and UDP on host right now, never
+    handed out twice by this process. Picked at random below the kernel's
+    ephemeral range: a port bind(0) chose could be taken by any outgoing
+    connection (of a test running beside this one) before its daemon
+    binds it."""
     fam = socket.AF_INET6 if ":" in host else socket.AF_INET
-    for _ in range(64):
-        with socket.socket(fam, socket.SOCK_STREAM) as t:
-            t.bind((host, 0))
-            port = t.getsockname()[1]
-            if port in _used_ports:
-                continue
-            try:
-                with socket.socket(fam, socket.SOCK_DGRAM) as u:
-                    u.bind((host, port))
-            except OSError:
-                continue
+    low = min(_ephemeral_low(), 65536)
+    for _ in range(256):
+        port = _port_rng.randrange(max(1024, low - 12000), low)
+        if port in _used_ports:
+            continue
+        try:
+            with socket.socket(fam, socket.SOCK_STREAM) as t, \
+                    socket.socket(fam, socket.SOCK_DGRAM) as u, \
+                    socket.socket(fam, socket.SOCK_STREAM) as w:
+                t.bind((host, port))
+                u.bind((host, port))
+                t.close()
+                w.bind(("::" if fam == socket.AF_INET6 else "0.0.0.0", port))  # free on every address
+        except OSError:
+            continue
         _used_ports.add(port)
         return port
     raise RuntimeError("no free port found on %s" % host)
