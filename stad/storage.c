@@ -156,48 +156,57 @@ static void st_release(struct storage *st, uint32_t file, struct st_fd *h, bool 
 		close(h->fd);
 }
 
+/* pread or pwrite of all of [off, off + len), retrying short transfers and
+ * EINTR. Returns the bytes moved; fewer than len on an error, with errno
+ * set (0 when a read met the end of the file). */
+static size_t st_pio(int fd, uint8_t *p, size_t len, uint64_t off, bool write)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write ? pwrite(fd, p + done, len - done, (off_t)(off + done))
+		                  : pread(fd, p + done, len - done, (off_t)(off + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = 0;
+			break;
+		}
+		done += (size_t)n;
+	}
+	return done;
+}
+
 /* Writes an aligned span with O_DIRECT, on a descriptor of its own (the
  * cached ones serve buffered reads). Downloaded data then skips the page
  * cache: half the CPU of a buffered write here, and a download of many GiB
  * does not push everything else out of memory. Returns 1 when written, 0
  * when the span does not qualify or the file system refuses O_DIRECT (the
  * caller writes it buffered), -1 on an error. */
-static int st_direct_write(struct storage *st, const struct mi_span *sp, const uint8_t *p,
+static int st_direct_write(struct storage *st, const struct mi_span *sp, uint8_t *p,
                            char *err, size_t errlen)
 {
 	const char *path = st->files[sp->file].path;
-	uint64_t off = sp->file_offset;
-	size_t left = sp->length;
 
-	if (atomic_load_explicit(&st->no_direct, memory_order_relaxed) ||
-	    (off | left | (uintptr_t)p) % STORAGE_DIRECT_ALIGN != 0 || left == 0)
+	if (atomic_load_explicit(&st->no_direct, memory_order_relaxed) || sp->length == 0 ||
+	    (sp->file_offset | sp->length | (uintptr_t)p) % STORAGE_DIRECT_ALIGN != 0)
 		return 0;
 	int fd = open(path, O_WRONLY | O_DIRECT | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
-		if (errno != EINVAL)
-			return 0; /* read-only share and the like: the buffered path says why */
-		atomic_store(&st->no_direct, true);
-		return 0;
+		if (errno == EINVAL)
+			atomic_store(&st->no_direct, true);
+		return 0; /* else a read-only share and the like: the buffered path says why */
 	}
 	int rc = 1;
-	while (left > 0) {
-		ssize_t n = pwrite(fd, p, left, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EINVAL && left == sp->length) {
-			atomic_store(&st->no_direct, true);
-			rc = 0;
-			break;
-		}
-		if (n <= 0 || (size_t)n % STORAGE_DIRECT_ALIGN != 0) {
-			if (n >= 0)
-				errno = EIO;
-			rc = st_fail_errno(err, errlen, path, "pwrite");
-			break;
-		}
-		p += n;
-		off += (uint64_t)n;
-		left -= (size_t)n;
+	size_t moved = st_pio(fd, p, sp->length, sp->file_offset, true);
+	if (moved == 0 && errno == EINVAL) {
+		atomic_store(&st->no_direct, true);
+		rc = 0;
+	} else if (moved < sp->length) {
+		if (errno == 0)
+			errno = EIO;
+		rc = st_fail_errno(err, errlen, path, "pwrite");
 	}
 	int saved = errno;
 	close(fd);
@@ -210,36 +219,27 @@ static int st_direct_write(struct storage *st, const struct mi_span *sp, const u
 	return rc;
 }
 
-/* Moves the whole span, retrying short transfers; end of file is EIO. */
+/* Moves the whole span; end of file is EIO. */
 static int st_span_io(struct storage *st, const struct mi_span *sp, uint8_t *p, bool write,
                       char *err, size_t errlen)
 {
 	struct st_fd h;
-	uint64_t off = sp->file_offset;
-	size_t left = sp->length;
 	int rc = write ? st_direct_write(st, sp, p, err, errlen) : 0;
 
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
 	if (st_acquire(st, sp->file, &h, err, errlen) < 0)
 		return -1;
-	while (left > 0) {
-		ssize_t n = write ? pwrite(h.fd, p, left, (off_t)off) : pread(h.fd, p, left, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;
-			rc = st_fail_errno(err, errlen, st->files[sp->file].path,
-			                   n == 0 ? "unexpected end of file" : write ? "pwrite" : "pread");
-			break;
-		}
-		p += n;
-		off += (uint64_t)n;
-		left -= (size_t)n;
+	size_t moved = st_pio(h.fd, p, sp->length, sp->file_offset, write);
+	if (moved < sp->length) {
+		bool eof = errno == 0;
+		if (eof)
+			errno = EIO;
+		rc = st_fail_errno(err, errlen, st->files[sp->file].path,
+		                   eof ? "unexpected end of file" : write ? "pwrite" : "pread");
 	}
 	int saved = errno;
-	st_release(st, sp->file, &h, write && left < sp->length);
+	st_release(st, sp->file, &h, write && moved > 0);
 	errno = saved;
 	return rc;
 }
