@@ -30,7 +30,7 @@ import subprocess
 import sys
 import time
 
-import interop_peers as ip
+from statest import interop_peers as ip
 import statest as st
 
 TRACKER, LEECHER = "198.18.0.1", "198.18.0.3"

@@ -12,7 +12,7 @@ import os
 import re
 
 import statest as st
-from btpeer import BtPeer, dial
+from statest.btpeer import BtPeer, dial
 
 SIZE = 6 * 1024 * 1024 + 777
 HONEST, LIAR, EVIL = "127.0.0.8", "127.0.0.9", "127.0.0.11"

@@ -8,7 +8,7 @@ of the transfer independent of stad's own counters."""
 import os
 
 import statest as st
-from btpeer import BtPeer
+from statest.btpeer import BtPeer
 
 SIZE = 8 * 1024 * 1024 + 12345
 PIECE = 1 << 16                      # 4 blocks a piece: kills land mid-piece

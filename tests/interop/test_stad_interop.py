@@ -16,7 +16,7 @@ tripled for sanitizer builds); a working pair needs a few seconds.
 
 import os
 
-import interop_peers as ip
+from statest import interop_peers as ip
 import statest as st
 
 CASE_SECONDS = st.slack(int(os.environ.get("STA_CASE_SECONDS", "30")))

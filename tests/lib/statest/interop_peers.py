@@ -103,13 +103,9 @@ class Stad(st.Stad):
         self.start()
 
     def start(self, wait=True):
-        if not self._configured:
-            return
-        self.proc = st.Proc([self.binary, "--config", self.config] + self.extra_args,
-                            self.name, self.dir, netns=self.netns)
-        self.pid = self.proc.pid
-        if wait:
-            self.wait_ready()
+        if self._configured:
+            super().start(wait)
+            self.pid = self.proc.pid
 
     def request(self, tfile, timeout):
         """stactl request: returns once the download is complete and
