@@ -118,9 +118,16 @@ static void http_stats(struct http_call *c)
 		stats_render_json(w->tr->stats, &v, &w->out);
 		http_reply(c, 200, "OK", "application/json", w->out.data, w->out.len);
 	} else {
-		stats_render_html(w->tr->stats, &v, &w->out);
+		web_stats_page(w->tr->stats, &v, &w->out);
 		http_reply(c, 200, "OK", "text/html; charset=utf-8", w->out.data, w->out.len);
 	}
+}
+
+static void http_index(struct http_call *c)
+{
+	buf_clear(&c->w->out);
+	web_index_page(c, &c->w->out);
+	http_reply(c, 200, "OK", "text/html; charset=utf-8", c->w->out.data, c->w->out.len);
 }
 
 bool http_method_ok(struct http_call *c, int allowed)
@@ -148,6 +155,9 @@ static void http_route(struct http_call *c)
 			http_stats(c);
 	} else if (strcmp(p, "/catalog") == 0 || strncmp(p, "/catalog/", 9) == 0) {
 		http_catalog(c);
+	} else if (strcmp(p, "/") == 0) {
+		if (http_method_ok(c, EVHTTP_REQ_GET))
+			http_index(c);
 	} else {
 		http_fail(c, 404, "Not Found", "no such endpoint");
 	}
@@ -175,7 +185,8 @@ bool http_worker_init(struct worker *w)
 		return false;
 	evhttp_set_max_headers_size(w->http, HTTP_MAX_HEADERS);
 	evhttp_set_timeout(w->http, HTTP_IDLE_TIMEOUT);
-	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST);
+	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
+	                                          EVHTTP_REQ_DELETE);
 	evhttp_set_gencb(w->http, http_dispatch, w);
 	http_worker_reload(w);
 	for (size_t i = 0; i < w->n_http; i++) {
@@ -190,9 +201,11 @@ bool http_worker_init(struct worker *w)
 
 void http_worker_reload(struct worker *w)
 {
-	long long max = atomic_load(&w->tr->live.max_torrent_size);
+	long long one = atomic_load(&w->tr->live.max_torrent_size);
+	long long batch = atomic_load(&w->tr->live.max_batch_size);
 
-	evhttp_set_max_body_size(w->http, (ev_ssize_t)max);
+	/* Each endpoint checks its own limit; evhttp's is the larger. */
+	evhttp_set_max_body_size(w->http, (ev_ssize_t)(one > batch ? one : batch));
 }
 
 void http_worker_free(struct worker *w)

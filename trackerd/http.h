@@ -30,7 +30,19 @@ bool http_wants_json(const struct http_call *c);
 /* False (after replying 405) unless the method is allowed (GET admits HEAD). */
 bool http_method_ok(struct http_call *c, int allowed);
 
-/* http_catalog.c: GET /catalog, GET /catalog/<hex>.torrent, POST /catalog. */
+/* http_catalog.c: GET /catalog, GET and DELETE /catalog/<hex>.torrent,
+ * POST /catalog and /catalog/batch. */
 void http_catalog(struct http_call *c);
+void http_catalog_batch(struct http_call *c);
+
+/* web.c: the pages for people. */
+struct catalog_query;
+struct catalog_page;
+struct stats;
+struct stats_view;
+void web_index_page(struct http_call *c, struct sta_buf *out);
+void web_catalog_page(struct http_call *c, const struct catalog_query *q,
+                      const struct catalog_page *page, struct sta_buf *out);
+void web_stats_page(struct stats *st, const struct stats_view *v, struct sta_buf *out);
 
 #endif

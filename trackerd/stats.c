@@ -21,8 +21,23 @@ struct stats {
 
 static const char *const stat_names[STAT_COUNT] = {
 	"http_announce", "http_scrape", "udp_connect", "udp_announce", "udp_scrape",
-	"catalog", "publish", "http_errors", "udp_errors",
+	"catalog", "search", "publish", "withdraw", "http_errors", "udp_errors",
 };
+
+static const char *const stat_labels[STAT_COUNT] = {
+	"HTTP announce", "HTTP scrape", "UDP connect", "UDP announce", "UDP scrape",
+	"catalog", "search", "publish", "withdraw", "HTTP errors", "UDP errors",
+};
+
+const char *stats_name(enum stat_id id)
+{
+	return stat_names[id];
+}
+
+const char *stats_label(enum stat_id id)
+{
+	return stat_labels[id];
+}
 
 struct stats *stats_new(unsigned n_blocks)
 {
@@ -111,45 +126,4 @@ void stats_render_json(struct stats *st, const struct stats_view *v, struct sta_
 		buf_printf(out, "%s\"%s\":%.2f", j ? "," : "", stat_names[j],
 		           stats_rate(st, (enum stat_id)j));
 	buf_append_str(out, "}}\n");
-}
-
-static void html_row(struct sta_buf *out, const char *label, uint64_t value)
-{
-	buf_printf(out, "<tr><th>%s</th><td>%" PRIu64 "</td></tr>\n", label, value);
-}
-
-static void html_rate_row(struct stats *st, struct sta_buf *out, const char *label,
-                          enum stat_id id)
-{
-	buf_printf(out, "<tr><th>%s</th><td>%.2f/s</td><td>%" PRIu64 "</td></tr>\n", label,
-	           stats_rate(st, id), stats_total(st, id));
-}
-
-void stats_render_html(struct stats *st, const struct stats_view *v, struct sta_buf *out)
-{
-	uint64_t up = stats_uptime(st);
-
-	buf_append_str(out, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-	               "<title>trackerd statistics</title></head><body>\n"
-	               "<h1>trackerd</h1>\n<table>\n");
-	buf_printf(out, "<tr><th>uptime</th><td>%" PRIu64 "d %02" PRIu64 ":%02" PRIu64
-	           ":%02" PRIu64 "</td></tr>\n", up / 86400, up / 3600 % 24, up / 60 % 60, up % 60);
-	html_row(out, "threads", v->threads);
-	html_row(out, "swarms", v->swarms);
-	html_row(out, "seeders", v->seeders);
-	html_row(out, "leechers", v->leechers);
-	html_row(out, "peers", v->seeders + v->leechers);
-	html_row(out, "catalog entries", v->catalog_entries);
-	buf_append_str(out, "</table>\n<h2>Requests (last minute)</h2>\n<table>\n"
-	               "<tr><th></th><th>rate</th><th>total</th></tr>\n");
-	html_rate_row(st, out, "HTTP announce", STAT_HTTP_ANNOUNCE);
-	html_rate_row(st, out, "HTTP scrape", STAT_HTTP_SCRAPE);
-	html_rate_row(st, out, "UDP connect", STAT_UDP_CONNECT);
-	html_rate_row(st, out, "UDP announce", STAT_UDP_ANNOUNCE);
-	html_rate_row(st, out, "UDP scrape", STAT_UDP_SCRAPE);
-	html_rate_row(st, out, "catalog", STAT_CATALOG);
-	html_rate_row(st, out, "publish", STAT_PUBLISH);
-	html_rate_row(st, out, "HTTP errors", STAT_HTTP_ERRORS);
-	html_rate_row(st, out, "UDP errors", STAT_UDP_ERRORS);
-	buf_append_str(out, "</table>\n</body></html>\n");
 }

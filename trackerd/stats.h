@@ -16,8 +16,10 @@ enum stat_id {
 	STAT_UDP_CONNECT,
 	STAT_UDP_ANNOUNCE,
 	STAT_UDP_SCRAPE,
-	STAT_CATALOG,       /* catalog list and fetch requests */
-	STAT_PUBLISH,       /* accepted catalog publishes */
+	STAT_CATALOG,       /* catalog listings, lookups and fetches */
+	STAT_SEARCH,        /* catalog searches */
+	STAT_PUBLISH,       /* torrents added to the catalog */
+	STAT_WITHDRAW,      /* catalog entries withdrawn */
 	STAT_HTTP_ERRORS,   /* failure replies and 4xx over HTTP */
 	STAT_UDP_ERRORS,    /* error packets and dropped datagrams */
 	STAT_COUNT,
@@ -46,6 +48,15 @@ static inline void stats_inc(struct stats_block *b, enum stat_id id)
 	atomic_fetch_add_explicit(&b->v[id], 1, memory_order_relaxed);
 }
 
+static inline void stats_add(struct stats_block *b, enum stat_id id, uint64_t n)
+{
+	atomic_fetch_add_explicit(&b->v[id], n, memory_order_relaxed);
+}
+
+/* "http_announce", ... (the JSON keys) and "HTTP announce", ... */
+const char *stats_name(enum stat_id id);
+const char *stats_label(enum stat_id id);
+
 /* Called once a second (from the main loop) to record history. */
 void stats_tick(struct stats *st);
 uint64_t stats_total(struct stats *st, enum stat_id id);
@@ -55,6 +66,5 @@ double stats_rate(struct stats *st, enum stat_id id);
 uint64_t stats_uptime(struct stats *st);
 
 void stats_render_json(struct stats *st, const struct stats_view *v, struct sta_buf *out);
-void stats_render_html(struct stats *st, const struct stats_view *v, struct sta_buf *out);
 
 #endif

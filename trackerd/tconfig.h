@@ -26,6 +26,8 @@ struct tconfig {
 	int max_swarms;
 	int max_peers_per_swarm;
 	int64_t max_torrent_size;
+	int64_t max_batch_size;
+	int catalog_expire;
 	char *publish_token;
 	char *access_mode;
 	char *access_file;

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "access.h"
+#include "catalog.h"
 #include "config.h"
 #include "xmalloc.h"
 
@@ -48,6 +49,9 @@ void tracker_apply(struct tracker *tr, const struct tconfig *c)
 	atomic_store(&l->peer_timeout, (unsigned)c->peer_timeout);
 	atomic_store(&l->trust_ip, c->trust_ip_param);
 	atomic_store(&l->max_torrent_size, (long long)c->max_torrent_size);
+	atomic_store(&l->max_batch_size, (long long)c->max_batch_size);
+	if (tr->catalog)
+		catalog_set_expiry(tr->catalog, (uint32_t)c->catalog_expire);
 	pthread_mutex_lock(&l->token_lock);
 	config_set_str(&l->publish_token, c->publish_token);
 	pthread_mutex_unlock(&l->token_lock);

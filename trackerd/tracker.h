@@ -25,6 +25,7 @@ struct tracker_live {
 	atomic_uint peer_timeout;
 	atomic_bool trust_ip;
 	atomic_llong max_torrent_size;
+	atomic_llong max_batch_size;
 	pthread_mutex_t token_lock;
 	char *publish_token;    /* "" = publishing by token disabled */
 };
