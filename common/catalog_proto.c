@@ -187,7 +187,11 @@ static long form_decode(const char *src, size_t len, char *out)
 static bool query_finish(struct catalog_query *q, const struct parse_state *ps, char *err,
                          size_t errsz)
 {
-	int selectors = !!q->name[0] + !!q->words[0] + !!q->hash_prefix[0];
+	int selectors;
+
+	if (q->words[strspn(q->words, " \t")] == '\0')
+		q->words[0] = '\0'; /* a blank search box lists everything */
+	selectors = !!q->name[0] + !!q->words[0] + !!q->hash_prefix[0];
 
 	if (selectors > 1) {
 		snprintf(err, errsz, "give only one of name, q and hash");

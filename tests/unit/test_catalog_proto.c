@@ -57,6 +57,8 @@ static void test_query_values(void **state)
 	/* Empty selectors count as absent (an empty search box). */
 	assert_true(parse("q=&name=", &q, err));
 	assert_int_equal(q.sort, CATALOG_SORT_NAME);
+	assert_true(parse("q=+%09+", &q, err));
+	assert_string_equal(q.words, "");
 }
 
 static void test_query_errors(void **state)
