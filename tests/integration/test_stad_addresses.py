@@ -19,6 +19,9 @@ class Addresses(st.TestCase):
         for s in seeders:
             s.wait_seeding("spread.bin")
         ih = bytes.fromhex(seeders[0].torrent("spread.bin")["info_hash"])
+        # Seeding comes before the first announce is out: wait for both.
+        st.wait_until(lambda: tracker.scrape([ih])[ih][0] == 2, st.slack(10),
+                      "both seeders in the scrape")
         # What any client learns from the tracker: each seeder at the
         # address and port it listens on.
         reply = tracker.announce(ih, st.peer_id(99), 6881, left=SIZE, source="127.0.0.99")
