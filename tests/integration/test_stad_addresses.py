@@ -62,8 +62,12 @@ class Ipv6(st.TestCase):
         self.assertEqual(r.rc, 0, r)
         self.assertEqual(st.sha1_file(os.path.join(down.download_dir, "six.bin")),
                          st.sha1_file(os.path.join(seed.share_dir, "six.bin")))
+        # The seed listens on ::1 only, so what it uploaded went over IPv6;
+        # the recorder may miss a download this short, but any peer it saw
+        # sending blocks is the seed at its IPv6 address.
+        self.assertGreaterEqual(seed.torrent("six.bin")["uploaded"], SIZE)
         served = {a: m for a, m in peers.items() if m.get("blocks", 0) > 0}
-        self.assertEqual(list(served), [st.fmt_addr(*seed.addr)], peers)
+        self.assertLessEqual(set(served), {st.fmt_addr(*seed.addr)}, peers)
 
 
 if __name__ == "__main__":
