@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "server.h"
+#include "stats.h"
 #include "swarm.h"
 
 struct evhttp_request;
@@ -17,6 +18,8 @@ struct http_call {
 	const char *path;      /* NUL-terminated, query stripped */
 	const char *query;     /* raw query after '?', "" when none */
 	size_t query_len;
+	enum stat_family fam;  /* of the client */
+	enum stat_hist kind;   /* where the request's time is counted */
 };
 
 void http_reply(struct http_call *c, int code, const char *reason, const char *type,
@@ -34,6 +37,9 @@ bool http_method_ok(struct http_call *c, int allowed);
  * POST /catalog and /catalog/batch. */
 void http_catalog(struct http_call *c);
 void http_catalog_batch(struct http_call *c);
+
+/* metrics.c: the Prometheus text view of the counters (GET /metrics). */
+void metrics_render(struct tracker *tr, struct sta_buf *out);
 
 /* web.c: the pages for people. */
 struct catalog_query;

@@ -42,6 +42,7 @@ static void catalog_list(struct http_call *c)
 	if (!q.format_given && wants_html(c))
 		q.format = CATALOG_FMT_HTML;
 	stats_inc(w->stats, q.words[0] ? STAT_SEARCH : STAT_CATALOG);
+	c->kind = q.words[0] ? HIST_HTTP_SEARCH : HIST_HTTP_CATALOG;
 	err[0] = '\0';
 	if (!catalog_query(w->tr->catalog, w->index, w->tr->swarms, &q, &page, err, sizeof err))
 		return http_fail(c, 400, "Bad Request", err);
@@ -74,6 +75,7 @@ static void catalog_get(struct http_call *c)
 	uint8_t hash[TRACKER_HASH_LEN];
 
 	stats_inc(w->stats, STAT_CATALOG);
+	c->kind = HIST_HTTP_CATALOG;
 	if (!path_hash(c->path, hash))
 		return http_fail(c, 404, "Not Found", "want /catalog/<40-hex info-hash>.torrent");
 	buf_clear(&w->out);
@@ -208,6 +210,8 @@ void http_catalog(struct http_call *c)
 {
 	enum evhttp_cmd_type m = evhttp_request_get_command(c->req);
 
+	if (m == EVHTTP_REQ_POST || m == EVHTTP_REQ_DELETE)
+		c->kind = HIST_HTTP_PUBLISH;
 	if (strcmp(c->path, BATCH_PATH) == 0) {
 		if (http_method_ok(c, EVHTTP_REQ_POST))
 			http_catalog_batch(c);

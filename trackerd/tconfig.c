@@ -20,6 +20,7 @@ static const struct config_key tconfig_schema[] = {
 	  F(http_listen) },
 	{ "udp_listen", CONFIG_STRLIST, 0, TCONFIG_MAX_LISTEN, 0, NULL, listen_default, NULL,
 	  F(udp_listen) },
+	{ "metrics_listen", CONFIG_STRING, 0, 64, 0, "", NULL, NULL, F(metrics_listen) },
 	{ "threads", CONFIG_INT, 0, TCONFIG_MAX_THREADS, 0, NULL, NULL, NULL, F(threads) },
 	{ "state_dir", CONFIG_STRING, 1, 4000, 0, "/var/lib/sta-tracker", NULL, NULL,
 	  F(state_dir) },
@@ -106,9 +107,17 @@ static bool check_addrs(const struct config_strlist *l, const char *what, char *
 
 bool tconfig_check(const struct tconfig *c, char err[CONFIG_ERR_MAX])
 {
+	struct sockaddr_storage ss;
+	socklen_t len;
+
 	if (!check_addrs(&c->http_listen, "http_listen", err) ||
 	    !check_addrs(&c->udp_listen, "udp_listen", err))
 		return false;
+	if (c->metrics_listen[0] && !tconfig_parse_addr(c->metrics_listen, &ss, &len)) {
+		snprintf(err, CONFIG_ERR_MAX, "setting 'metrics_listen' must be ADDR:PORT or "
+		         "[ADDR6]:PORT (got \"%.200s\")", c->metrics_listen);
+		return false;
+	}
 	if (c->http_listen.n + c->udp_listen.n == 0) {
 		snprintf(err, CONFIG_ERR_MAX, "nothing to listen on: http_listen and udp_listen "
 		         "are both empty");

@@ -17,6 +17,7 @@
 struct tconfig {
 	struct config_strlist http_listen;
 	struct config_strlist udp_listen;
+	char *metrics_listen;       /* "" = /metrics on the HTTP listeners */
 	int threads;
 	char *state_dir;
 	int announce_interval;

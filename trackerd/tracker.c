@@ -26,6 +26,8 @@ bool tracker_init(struct tracker *tr, const struct tconfig *c)
 		return false;
 	pthread_mutex_init(&tr->live.token_lock, NULL);
 	tr->live.publish_token = xstrdup("");
+	tr->metrics_apart = c->metrics_listen[0] != '\0';
+	tr->started = (int64_t)time(NULL);
 	tr->swarms = swarm_table_new(table_key, (uint32_t)c->max_swarms,
 	                             (uint32_t)c->max_peers_per_swarm);
 	tracker_apply(tr, c);

@@ -38,6 +38,8 @@ struct tracker {
 	struct stats *stats;
 	uint8_t udp_secret[16];
 	unsigned n_workers;
+	bool metrics_apart;      /* /metrics only on metrics_listen */
+	int64_t started;         /* Unix time */
 };
 
 /* Creates the state (random secrets from getrandom); access, catalog and

@@ -65,8 +65,8 @@ static void test_query_errors(void **state)
 {
 	static const char *const bad[] = {
 		"limit=0", "limit=1001", "limit=-1", "limit=", "sort=bogus", "order=up",
-		"format=xml", "name=a&q=b", "q=a&hash=ab", "hash=xyz", "hash=" /* 41 */
-		"0123456789012345678901234567890123456789a", "sort=rank", "after=zz",
+		"format=xml", "name=a&q=b", "q=a&hash=ab", "hash=xyz", "sort=rank", "after=zz",
+		"hash=0123456789012345678901234567890123456789a", /* 41 digits */
 		"name=%4", "q=%zz", "sort=name%00", "name=a%00b",
 	};
 	struct catalog_query q;
