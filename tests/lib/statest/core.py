@@ -88,7 +88,8 @@ def sanitized():
         return False
     try:
         with open(os.path.join(d, "CMakeCache.txt")) as f:
-            return "STA_SANITIZE:BOOL=ON" in f.read()
+            cache = f.read()
+        return "STA_SANITIZE:BOOL=ON" in cache or "STA_TSAN:BOOL=ON" in cache
     except OSError:
         return False
 
