@@ -280,7 +280,7 @@ void catalog_query_encode(const struct catalog_query *q, struct sta_buf *out)
 
 /* ---- listing ---- */
 
-static void entry_bencode(struct sta_buf *out, const struct catalog_entry *e)
+void catalog_entry_bencode(struct sta_buf *out, const struct catalog_entry *e)
 {
 	char hex[41];
 
@@ -331,7 +331,7 @@ void catalog_listing_encode(struct sta_buf *out, enum catalog_format f,
 	be_enc_cstr(out, "torrents");
 	be_enc_list_begin(out);
 	for (size_t i = 0; i < n; i++)
-		entry_bencode(out, &e[i]);
+		catalog_entry_bencode(out, &e[i]);
 	be_enc_end(out);
 	be_enc_end(out);
 }

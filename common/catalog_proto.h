@@ -115,6 +115,8 @@ bool catalog_cursor_decode(const char *s, size_t len, struct catalog_cursor *c);
  * CATALOG_FMT_HTML is not a wire format: trackerd renders it itself. */
 void catalog_listing_encode(struct sta_buf *out, enum catalog_format f,
                             const struct catalog_entry *e, size_t n, const char *next);
+/* One entry as the listing's bencoded dict (stad's control replies reuse it). */
+void catalog_entry_bencode(struct sta_buf *out, const struct catalog_entry *e);
 /* Decodes a bencoded listing. Entries missing a field or with a bad name or
  * info-hash are skipped (*skipped counts them); a malformed document is an
  * error (false, err says why). Free with catalog_listing_free. */

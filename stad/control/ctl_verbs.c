@@ -215,22 +215,10 @@ static void verb_close(struct ctl_verbs *v, uint64_t id)
 
 static void encode_entries(struct sta_buf *b, const struct catalog_listing *l)
 {
-	char hex[41];
-
 	be_enc_cstr(b, "files");
 	be_enc_list_begin(b);
-	for (size_t i = 0; i < l->n; i++) {
-		const struct catalog_entry *e = &l->v[i];
-		hex_encode(e->info_hash, 20, hex);
-		be_enc_dict_begin(b);
-		be_enc_kv_int(b, "added", e->added);
-		be_enc_kv_str(b, "info_hash", hex, 40);
-		be_enc_kv_int(b, "leechers", e->leechers);
-		be_enc_kv_cstr(b, "name", e->name);
-		be_enc_kv_int(b, "seeders", e->seeders);
-		be_enc_kv_int(b, "size", (int64_t)e->size);
-		be_enc_end(b);
-	}
+	for (size_t i = 0; i < l->n; i++)
+		catalog_entry_bencode(b, &l->v[i]);
 	be_enc_end(b);
 	if (l->next[0])
 		be_enc_kv_cstr(b, "next", l->next);
