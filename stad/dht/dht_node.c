@@ -374,6 +374,14 @@ uint32_t dht_node_lookup(struct dht_node *d, int family, const uint8_t target[KR
 	return l->id;
 }
 
+bool dht_node_lookup_active(const struct dht_node *d, uint32_t id)
+{
+	for (uint32_t i = 0; id != 0 && i < d->n_lookups; i++)
+		if (d->lookups[i]->id == id)
+			return true;
+	return false;
+}
+
 void dht_node_cancel(struct dht_node *d, uint32_t id)
 {
 	uint32_t index;
@@ -650,7 +658,10 @@ void dht_node_bootstrap(struct dht_node *d, const struct krpc_addr *addrs, size_
 {
 	for (size_t i = 0; i < n; i++) {
 		struct dht_family *f = family_of(d, addrs[i].family);
-		if (f && f->n_contacts < DHT_MAX_CONTACTS && addrs[i].port != 0)
+		bool known = false;
+		for (size_t j = 0; f && j < f->n_contacts; j++)
+			known |= krpc_addr_equal(&f->contacts[j], &addrs[i]);
+		if (f && !known && f->n_contacts < DHT_MAX_CONTACTS && addrs[i].port != 0)
 			f->contacts[f->n_contacts++] = addrs[i];
 	}
 	for (int i = 0; i < 2; i++) {

@@ -94,6 +94,8 @@ size_t dht_node_export(const struct dht_node *d, int family, struct krpc_node *o
 uint32_t dht_node_lookup(struct dht_node *d, int family, const uint8_t target[KRPC_ID_LEN],
                          enum krpc_method method, bool announce, uint16_t port,
                          const struct dht_lookup_cbs *cbs, void *arg, uint64_t now_ms);
+/* Whether the lookup with this id is still running (false for 0). */
+bool dht_node_lookup_active(const struct dht_node *d, uint32_t id);
 /* Ends a lookup now, without its done callback (no-op for an unknown id). */
 void dht_node_cancel(struct dht_node *d, uint32_t id);
 

@@ -12,6 +12,7 @@
 
 #include "dht_guard.h"
 #include "dht_lookup.h"
+#include "dht_state.h"
 #include "dht_store.h"
 #include "dht_table.h"
 
@@ -405,6 +406,46 @@ static void test_budget_per_host(void **state)
 	dht_limit_free(&l);
 }
 
+/* ---- the state file ---- */
+
+static void test_state_round_trip_and_damage(void **state)
+{
+	uint8_t id[20];
+	struct krpc_node n[3];
+	struct dht_state st;
+	struct sta_buf b = STA_BUF_INIT;
+	char err[160];
+
+	random_id(id);
+	for (uint32_t i = 0; i < 3; i++) {
+		random_id(n[i].id);
+		n[i].addr = addr4(i + 1, (uint16_t)(6881 + i));
+	}
+	n[1].addr.family = AF_INET6;
+	memset(n[1].addr.ip, 0x20, 16);
+	dht_state_encode(&b, id, n, 3);
+	assert_true(dht_state_decode(b.data, b.len, &st, err, sizeof err));
+	assert_memory_equal(st.id, id, 20);
+	assert_int_equal(st.n_nodes, 3);
+	/* IPv4 first, then IPv6. */
+	assert_memory_equal(&st.nodes[0], &n[0], sizeof n[0]);
+	assert_memory_equal(&st.nodes[1], &n[2], sizeof n[0]);
+	assert_memory_equal(&st.nodes[2], &n[1], sizeof n[0]);
+	dht_state_free(&st);
+	assert_false(dht_state_decode(b.data, b.len - 1, &st, err, sizeof err));
+	assert_non_null(strstr(err, "not bencode"));
+	assert_null(st.nodes);
+	static const char short_node[] = "d2:id20:aaaaaaaaaaaaaaaaaaaa5:nodes3:abce";
+	assert_false(dht_state_decode((const uint8_t *)short_node, sizeof short_node - 1, &st, err,
+	                              sizeof err));
+	assert_non_null(strstr(err, "26-byte"));
+	static const char no_id[] = "d5:nodes0:e";
+	assert_false(dht_state_decode((const uint8_t *)no_id, sizeof no_id - 1, &st, err,
+	                              sizeof err));
+	assert_non_null(strstr(err, "id"));
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -419,6 +460,7 @@ int main(void)
 		cmocka_unit_test(test_store_limits_and_expiry),
 		cmocka_unit_test(test_tokens),
 		cmocka_unit_test(test_budget_per_host),
+		cmocka_unit_test(test_state_round_trip_and_damage),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
