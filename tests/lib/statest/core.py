@@ -34,7 +34,8 @@ def source_dir():
     d = os.environ.get("STA_SOURCE_DIR")
     if d:
         return d
-    return os.path.normpath(os.path.join(os.path.dirname(__file__), "..", ".."))
+    # tests/lib/statest/core.py: three levels below the source tree.
+    return os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 
 
 def build_dir():
