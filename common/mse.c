@@ -455,10 +455,13 @@ static enum mse_status step(struct mse_hs *hs, const uint8_t *in, size_t len, si
 enum mse_status mse_hs_feed(struct mse_hs *hs, const uint8_t *in, size_t len, size_t *used,
                             struct sta_buf *out, enum mse_err *err)
 {
+	static const uint8_t none[1];
 	enum mse_status st;
 	size_t off = 0;
 
 	*err = MSE_E_NONE;
+	if (in == NULL) /* len is 0: an empty buffer may have no storage */
+		in = none;
 	for (;;) {
 		int before = hs->state;
 		size_t n = 0;

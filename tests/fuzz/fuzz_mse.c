@@ -46,6 +46,13 @@ struct side {
 	enum mse_status st;
 };
 
+/* What arrived and is not taken (NULL + 0 is undefined, so no pointer
+ * arithmetic on an empty buffer). */
+static const uint8_t *pending(const struct side *s)
+{
+	return s->rx.data ? s->rx.data + s->fed : NULL;
+}
+
 static const struct mse_cipher *cipher(void)
 {
 	static struct mse_cipher c;
@@ -76,13 +83,13 @@ static void feed(struct side *s, struct sta_buf *to_peer)
 
 	if (s->st == MSE_DONE || s->st == MSE_ERROR)
 		return;
-	s->st = mse_hs_feed(&s->hs, s->rx.data + s->fed, s->arrived - s->fed, &used, to_peer, &err);
+	s->st = mse_hs_feed(&s->hs, pending(s), s->arrived - s->fed, &used, to_peer, &err);
 	CHECK(used <= s->arrived - s->fed);
 	CHECK((s->st == MSE_ERROR) == (err != MSE_E_NONE));
 	s->fed += used;
 	if (s->st == MSE_WANT_SKEY) {
 		mse_hs_set_skey(&s->hs, skey);
-		s->st = mse_hs_feed(&s->hs, s->rx.data + s->fed, s->arrived - s->fed, &used, to_peer,
+		s->st = mse_hs_feed(&s->hs, pending(s), s->arrived - s->fed, &used, to_peer,
 		                    &err);
 		CHECK(s->st != MSE_WANT_SKEY);
 		s->fed += used;

@@ -274,6 +274,13 @@ struct side {
 	size_t arrived;          /* of rx, "received" so far */
 };
 
+/* What arrived and is not taken (NULL + 0 is undefined, so no pointer
+ * arithmetic on an empty buffer). */
+static const uint8_t *pending(const struct side *s)
+{
+	return s->rx.data ? s->rx.data + s->fed : NULL;
+}
+
 /* Lets step more bytes of each side's input arrive per round and feeds
  * all that arrived and is not taken; answers WANT_SKEY with known. */
 static void pump(struct side *a, struct side *b, size_t step, const uint8_t *known)
@@ -289,7 +296,7 @@ static void pump(struct side *a, struct side *b, size_t step, const uint8_t *kno
 			size_t used, before = s->arrived;
 			struct sta_buf out = STA_BUF_INIT;
 			s->arrived = s->rx.len - s->arrived < step ? s->rx.len : s->arrived + step;
-			s->st = mse_hs_feed(&s->hs, s->rx.data + s->fed, s->arrived - s->fed, &used, &out,
+			s->st = mse_hs_feed(&s->hs, pending(s), s->arrived - s->fed, &used, &out,
 			                    &s->err);
 			s->fed += used;
 			if (s->st == MSE_WANT_SKEY) {
