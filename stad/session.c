@@ -188,6 +188,24 @@ static void set_tracker(struct session *s, const char *url)
 	s->tier.n_urls = s->tracker_url ? 1 : 0;
 }
 
+/* RC4 for MSE/PE when the config asks for encryption. Without it,
+ * "require" is an error and "prefer" runs in plaintext. */
+static bool load_cipher(struct session *s, const struct sconfig *cfg)
+{
+	enum sconfig_encryption e = sconfig_encryption(cfg);
+	char err[256];
+
+	if (e == SCONFIG_ENC_OFF || s->cipher.rc4 != NULL ||
+	    mse_cipher_load(&s->cipher, err, sizeof err))
+		return true;
+	if (e == SCONFIG_ENC_REQUIRE) {
+		log_err("encryption = \"require\": %s", err);
+		return false;
+	}
+	log_warn("%s; peer connections stay in plaintext", err);
+	return true;
+}
+
 bool session_init(struct session *s, struct event_base *base, const struct sconfig *cfg)
 {
 	struct timeval one = { 1, 0 };
@@ -202,7 +220,7 @@ bool session_init(struct session *s, struct event_base *base, const struct sconf
 	make_peer_id(s->peer_id);
 	set_tracker(s, cfg->tracker);
 	piece_pool_init(&s->pool, (uint64_t)cfg->cache_size);
-	if (!make_state_dirs(cfg) || !listen_peers(s))
+	if (!make_state_dirs(cfg) || !load_cipher(s, cfg) || !listen_peers(s))
 		return false;
 	s->wp = workpool_new(base, (unsigned)cfg->workers);
 	if (s->wp == NULL)
@@ -232,6 +250,7 @@ void session_reload(struct session *s, const struct sconfig *cfg)
 	s->cfg = cfg;
 	piece_pool_set_budget(&s->pool, (uint64_t)cfg->cache_size);
 	set_tracker(s, cfg->tracker);
+	load_cipher(s, cfg);
 }
 
 /* ---- the torrent table ---- */
@@ -590,4 +609,5 @@ void session_fini(struct session *s)
 		event_free(s->reaper);
 	free(s->bans);
 	free(s->tracker_url);
+	mse_cipher_unload(&s->cipher);
 }

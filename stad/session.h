@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "metainfo.h"
+#include "mse.h"
 #include "piece_pool.h"
 #include "resume.h"
 
@@ -64,6 +65,7 @@ struct session {
 	struct ban *bans;
 	size_t n_bans;
 	struct piece_pool pool;
+	struct mse_cipher cipher;       /* RC4 for MSE/PE; cipher.rc4 NULL: not loaded */
 	struct share_state *share;
 	bool closed;                    /* CLOSE: no announces, no sharing */
 	bool stopping;                  /* shutting down: flush resume after each job */

@@ -28,6 +28,15 @@ struct sconfig {
 	bool direct_io;
 	char *publish_token;
 	char *log_level;
+	char *encryption;       /* "off", "prefer", "require" */
+	bool lsd;
+};
+
+/* stad.conf "encryption": MSE/PE for peer connections. */
+enum sconfig_encryption {
+	SCONFIG_ENC_OFF,
+	SCONFIG_ENC_PREFER,
+	SCONFIG_ENC_REQUIRE,
 };
 
 void sconfig_defaults(struct sconfig *c);
@@ -39,5 +48,6 @@ bool sconfig_check(const struct sconfig *c, char err[CONFIG_ERR_MAX]);
 /* Logs what is allowed but probably a mistake (a missing share_dir). */
 void sconfig_warn(const struct sconfig *c);
 void sconfig_free(struct sconfig *c);
+enum sconfig_encryption sconfig_encryption(const struct sconfig *c);
 
 #endif

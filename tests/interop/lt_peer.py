@@ -2,7 +2,7 @@
 interpreter that has python3-libtorrent).
 
     lt_peer.py seed|leech TORRENT SAVE_DIR ADDR PORT [--timeout S] [--stay]
-                                                   [--go FILE]
+                                                   [--go FILE] [--rc4-forced]
 
 Listens and connects from ADDR only (one address per local peer, since
 libtorrent allows one connection per IP), with DHT, LSD, UPnP, NAT-PMP and
@@ -16,6 +16,9 @@ until FILE exists before adding the torrent, so that many peers can be
 started at once without their interpreters' start-up in the timing. A
 SIGTERM or SIGINT prints a last status line (the upload counter with it)
 and exits 0.
+
+--rc4-forced: MSE/PE forced both ways (in_enc_policy = out_enc_policy = 0)
+with RC4 as the only allowed level, so every connection is RC4 or none.
 """
 
 import argparse
@@ -27,8 +30,8 @@ import time
 import libtorrent as lt
 
 
-def session(addr, port):
-    s = lt.session({
+def session(addr, port, rc4_forced=False):
+    settings = {
         "listen_interfaces": "%s:%d" % (addr, port),
         "outgoing_interfaces": addr,
         "enable_dht": False,
@@ -43,8 +46,11 @@ def session(addr, port):
         "alert_mask": lt.alert.category_t.error_notification
         | lt.alert.category_t.tracker_notification
         | lt.alert.category_t.status_notification,
-    })
-    return s
+    }
+    if rc4_forced:
+        settings.update({"in_enc_policy": 0, "out_enc_policy": 0, "allowed_enc_level": 2,
+                         "prefer_rc4": True})
+    return lt.session(settings)
 
 
 def print_status(st):
@@ -63,9 +69,10 @@ def main():
     ap.add_argument("--timeout", type=float, default=60)
     ap.add_argument("--stay", action="store_true")
     ap.add_argument("--go")
+    ap.add_argument("--rc4-forced", action="store_true")
     a = ap.parse_args()
 
-    s = session(a.addr, a.port)
+    s = session(a.addr, a.port, a.rc4_forced)
     if a.go:
         print("READY", flush=True)
         while not os.path.exists(a.go):

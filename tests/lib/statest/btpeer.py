@@ -5,6 +5,9 @@ connections (BEP 3: handshake, bitfield, unchoke, request -> piece) and
 serves blocks of one torrent: honestly from the data file, slowly (rate
 limited), or as garbage. It never downloads. Everything it does is counted
 so a test can check what the daemon on the other side did to it.
+
+With mse="accept" it also takes MSE/PE connections (statest.mse, RC4 or
+plaintext as the initiator offers); with mse="require" only those.
 """
 
 import os
@@ -14,6 +17,7 @@ import threading
 import time
 
 import statest as st
+from statest import mse as _mse
 
 PSTR = b"\x13BitTorrent protocol"
 MSG_CHOKE, MSG_UNCHOKE, MSG_INTERESTED, MSG_NOT_INTERESTED = 0, 1, 2, 3
@@ -44,7 +48,7 @@ class BtPeer:
     rate: bytes per second summed over connections (None: unlimited)."""
 
     def __init__(self, torrent, host, data_path=None, garbage=False, lies=0, rate=None,
-                 name="btpeer"):
+                 name="btpeer", mse=None):
         if data_path is None and not garbage:
             raise ValueError("an honest peer needs the data")
         self.torrent = torrent
@@ -55,6 +59,7 @@ class BtPeer:
         self.lies = lies
         self.rate = rate
         self.name = name
+        self.mse = mse
         self.pid = b"-PY0001-" + os.urandom(6).hex().encode()
         info = torrent.meta[b"info"]
         self.piece_length = info[b"piece length"]
@@ -66,6 +71,8 @@ class BtPeer:
         self.garbage_sent = 0        # blocks answered with random bytes
         self.bytes_served = 0
         self.closed_by_remote = 0
+        self.encrypted = 0           # handshakes that came through MSE with RC4
+        self.plain_refused = 0       # plaintext handshakes refused (mse="require")
         self.stopping = False
         self._conns = []
         self._next_send = time.monotonic()
@@ -134,11 +141,31 @@ class BtPeer:
             self._next_send = at + n / self.rate
         time.sleep(max(0.0, at - now))
 
-    def _serve(self, c):
-        c.settimeout(30)
+    def _open(self, c):
+        """The connection's stream and the peer's handshake: plaintext, or
+        MSE (its initial payload is the handshake)."""
+        first = c.recv(1, socket.MSG_PEEK)
+        if first == PSTR[:1] and self.mse != "require":
+            conn = _mse.Stream(c, None, None, _mse.CRYPTO_PLAIN)
+            return conn, conn.recv_exact(68)
+        if self.mse is None:
+            return None, b""
+        if first == PSTR[:1]:
+            with self.lock:
+                self.plain_refused += 1
+            return None, b""
+        conn, ia = _mse.respond(c, self.torrent.info_hash, accept=_mse.CRYPTO_RC4
+                                | (_mse.CRYPTO_PLAIN if self.mse == "accept" else 0))
+        if conn.rc4:
+            with self.lock:
+                self.encrypted += 1
+        return conn, ia + conn.recv_exact(max(0, 68 - len(ia)))
+
+    def _serve(self, sock):
+        sock.settimeout(30)
         try:
-            hs = _recv_exact(c, 68)
-            if hs[:20] != PSTR or hs[28:48] != self.torrent.info_hash:
+            c, hs = self._open(sock)
+            if c is None or hs[:20] != PSTR or hs[28:48] != self.torrent.info_hash:
                 return
             with self.lock:
                 self.handshakes += 1
@@ -151,12 +178,12 @@ class BtPeer:
             c.sendall(struct.pack(">IB", 1 + nbytes, MSG_BITFIELD) + bits)
             c.sendall(struct.pack(">IB", 1, MSG_UNCHOKE))
             while not self.stopping:
-                n = struct.unpack(">I", _recv_exact(c, 4))[0]
+                n = struct.unpack(">I", c.recv_exact(4))[0]
                 if n == 0:
                     continue
                 if n > 1 << 20:
                     return
-                msg = _recv_exact(c, n)
+                msg = c.recv_exact(n)
                 if msg[0] == MSG_INTERESTED:
                     c.sendall(struct.pack(">IB", 1, MSG_UNCHOKE))
                 elif msg[0] == MSG_REQUEST and n == 13:
@@ -179,9 +206,9 @@ class BtPeer:
                     self.closed_by_remote += 1
         finally:
             with self.lock:
-                if c in self._conns:
-                    self._conns.remove(c)
-            c.close()
+                if sock in self._conns:
+                    self._conns.remove(sock)
+            sock.close()
 
 
 def dial(host, port, info_hash, source, timeout=5):

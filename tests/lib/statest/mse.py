@@ -113,8 +113,10 @@ class Stream:
         self.enc, self.dec = enc, dec
         self.pending = pending
 
-    def send(self, data):
+    def sendall(self, data):
         self.sock.sendall(self.enc.crypt(data) if self.rc4 else data)
+
+    send = sendall
 
     def recv_exact(self, n):
         while len(self.pending) < n:

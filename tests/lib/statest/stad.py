@@ -104,10 +104,10 @@ class Stad(Daemon):
 
 class PeerRecorder:
     """Polls a downloader's STATUS with peers=1 as fast as it answers and
-    keeps, per peer address, the largest down/blocks/hash_fails seen and
-    the torrent's done bytes when the peer was last listed (last_done): a
-    finished download drops its seed connections, and their counters with
-    them."""
+    keeps, per peer address, the largest down/blocks/hash_fails seen, every
+    STATUS flag it showed (flags, a set) and the torrent's done bytes when
+    the peer was last listed (last_done): a finished download drops its seed
+    connections, and their counters with them."""
 
     def __init__(self, stad, name):
         self.stad = stad
@@ -134,6 +134,7 @@ class PeerRecorder:
                             m = self.peers.setdefault(p["addr"], {})
                             for k in ("down", "blocks", "hash_fails"):
                                 m[k] = max(m.get(k, 0), p.get(k, 0))
+                            m.setdefault("flags", set()).update(p.get("flags", ""))
                             m["last_done"] = t.get("done")
         except Exception as e:  # reported by stop()
             self.error = e
