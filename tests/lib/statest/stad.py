@@ -48,8 +48,9 @@ class Stad(Daemon):
         self.socket = os.path.join(self.dir, "ctl.sock")
         self.listen = listen or loopback_host()
         self.port = free_port(host=self.listen)
+        # LSD off unless a test turns it on: it would multicast on the host.
         self.options = {"tracker": tracker, "workers": 2, "log_level": "debug",
-                        "dht": {"enabled": False}}
+                        "dht": {"enabled": False}, "lsd": False}
         self.options.update(options)
         self.config = os.path.join(self.dir, "stad.conf")
         self.extra_args = list(extra_args)
