@@ -19,10 +19,11 @@ SHA-1, then deleted.
 Part 2, whole swarms: one seeder and three leechers of one client, the
 three spawned together; the time until the last one is complete.
 
-Two stad leechers: "stad" in plaintext (encryption = "off", as the other
-clients run here) and "stad-rc4" with encryption = "require" (MSE/PE, RC4
-on every byte; the libtorrent seeders take it with their default
-settings), so the cost of RC4 shows in the same run, round by round.
+stad runs in plaintext (encryption = "off", as the other clients run
+here); the leecher variant "stad-rc4" has encryption = "require" (MSE/PE,
+RC4 on every byte; the libtorrent seeders take it with their default
+settings), so `--leechers stad,stad-rc4` shows RC4's cost in one run, round
+by round.
 
 With --perf, stad is profiled (perf record -e cpu-clock -g) while it
 leeches from libtorrent and while it seeds libtorrent.
@@ -43,10 +44,14 @@ SEEDERS = ("198.18.0.2", "198.18.0.7", "198.18.0.8", "198.18.0.9")
 SWARM = ("198.18.0.4", "198.18.0.5", "198.18.0.6")
 SEED_PORT, LEECH_PORT = 6881, 6882
 NAME = "random.bin"
-CLIENTS = ("stad", "stad-rc4", "libtorrent", "aria2", "transmission")
-# stad.conf settings by kind (--stad-option comes on top).
-STAD_KINDS = {"stad": {"log_level": "info", "encryption": "off"},
-              "stad-rc4": {"log_level": "info", "encryption": "require"}}
+CLIENTS = ("stad", "libtorrent", "aria2", "transmission")
+# stad as it is (PEX on) and two variants for the cost of BEP 9 and 11:
+# with pex = false, and given a magnet link instead of the .torrent (the
+# metadata comes from the seeders first); and with encryption required.
+# Not in the default --leechers.
+STAD_VARIANTS = {"stad": {}, "stad-nopex": {"pex": False}, "stad-magnet": {},
+                 "stad-rc4": {"encryption": "require"}}
+STAD_BASE = {"log_level": "info", "encryption": "off"}
 
 
 def log(msg):
@@ -102,9 +107,6 @@ class Bench:
             self.t = st.Torrent(f.read())
         self.n = 0
 
-    def stad_options(self, kind):
-        return dict(STAD_KINDS[kind], **self.a.stad_options)
-
     def fresh_dir(self, what):
         self.n += 1
         d = os.path.join(self.dir, "%s-%d" % (what, self.n))
@@ -130,8 +132,9 @@ class Bench:
         procs, stops = [], []
         for i, addr in enumerate(SEEDERS[:n]):
             name = "%s-seed%d" % (kind, i)
-            if kind in STAD_KINDS:
-                s = ip.Stad(self.url, addr, self.ns, name=name, **self.stad_options(kind))
+            if kind == "stad":
+                s = ip.Stad(self.url, addr, self.ns, name=name,
+                            **dict(STAD_BASE, **self.a.stad_options))
                 os.link(self.path, os.path.join(s.download_dir, NAME))
                 s.request(self.tfile, timeout=self.timeout)  # checks the data, then seeds
                 procs.append(s.proc)
@@ -172,10 +175,14 @@ class Bench:
         t0 = time.monotonic()
         out = self.fresh_dir(name)
         name = os.path.basename(out)  # logs are appended to: one per spawn
-        if kind in STAD_KINDS:
-            s = ip.Stad(self.url, addr, self.ns, name=name, **self.stad_options(kind))
+        if kind in STAD_VARIANTS:
+            opts = dict(STAD_BASE, **self.a.stad_options)
+            opts.update(STAD_VARIANTS[kind])
+            s = ip.Stad(self.url, addr, self.ns, name=name, **opts)
+            target = os.path.abspath(self.tfile) if kind != "stad-magnet" else \
+                "magnet:?xt=urn:btih:%s&dn=%s&tr=%s" % (self.t.hex, NAME, self.url)
             req = subprocess.Popen([st.sta_binary("stactl"), "--socket",
-                                    s.socket, "request", os.path.abspath(self.tfile)],
+                                    s.socket, "request", target],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             smp = ip.Sampler(s.pid, t0=t0, cpu0=0.0)
 
@@ -369,7 +376,7 @@ class Bench:
         best = {}
         for (seeder, leecher), rs in res.items():
             m = median_result(rs)
-            if leecher not in STAD_KINDS and m.mbps > best.get(seeder, ("", 0))[1]:
+            if leecher not in STAD_VARIANTS and m.mbps > best.get(seeder, ("", 0))[1]:
                 best[seeder] = (leecher, m.mbps)
             print("%-13s %-13s %8.2f %8.1f %13s %8.2f %9.2f %11s %7.1f M %7.1f M" % (
                 seeder, leecher, m.wall, m.mbps,
@@ -426,9 +433,13 @@ def main():
             ap.error("--stad-option wants KEY=VALUE")
         a.stad_options[k] = int(v) if v.lstrip("-").isdigit() else \
             {"true": True, "false": False}.get(v, v)
-    for x in a.seeders + a.leechers:
+    for x in a.seeders:
         if x not in CLIENTS:
-            ap.error("unknown client %s (one of %s)" % (x, ", ".join(CLIENTS)))
+            ap.error("unknown seeder %s (one of %s)" % (x, ", ".join(CLIENTS)))
+    for x in a.leechers:
+        if x not in CLIENTS + tuple(STAD_VARIANTS):
+            ap.error("unknown leecher %s (one of %s)"
+                     % (x, ", ".join(CLIENTS + tuple(STAD_VARIANTS)[1:])))
     if "libtorrent" in a.seeders + a.leechers or not a.no_swarm:
         st.require_libtorrent()
     try:
