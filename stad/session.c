@@ -19,6 +19,8 @@
 #include "bencode.h"
 #include "hex.h"
 #include "log.h"
+#include "lsd_service.h"
+#include "lsd_source.h"
 #include "magnet_torrent.h"
 #include "notify.h"
 #include "peer.h"
@@ -175,6 +177,8 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 		next = TAILQ_NEXT(p, link);
 		peer_tick(p);
 	}
+	if (s->lsd && !s->closed)
+		lsd_service_tick(s->lsd, s->now);
 	if (s->ticks % STATUS_EVERY == 0) {
 		session_summary(s, line, sizeof line);
 		notify_status("%s", line);
@@ -237,6 +241,8 @@ bool session_init(struct session *s, struct event_base *base, const struct sconf
 	if (s->reaper == NULL || s->tick == NULL || event_add(s->tick, &one) < 0)
 		return false;
 	s->share = share_new(s);
+	if (cfg->lsd)
+		s->lsd = lsd_source_start(s);
 	return true;
 }
 
@@ -252,6 +258,12 @@ void session_reload(struct session *s, const struct sconfig *cfg)
 	piece_pool_set_budget(&s->pool, (uint64_t)cfg->cache_size);
 	set_tracker(s, cfg->tracker);
 	load_cipher(s, cfg);
+	if (cfg->lsd && s->lsd == NULL) {
+		s->lsd = lsd_source_start(s);
+	} else if (!cfg->lsd && s->lsd) {
+		lsd_service_free(s->lsd);
+		s->lsd = NULL;
+	}
 }
 
 /* ---- the torrent table ---- */
@@ -618,4 +630,5 @@ void session_fini(struct session *s)
 	free(s->bans);
 	free(s->tracker_url);
 	mse_cipher_unload(&s->cipher);
+	lsd_service_free(s->lsd);
 }
