@@ -219,13 +219,13 @@ static bool run(struct peer *p, struct evbuffer *in)
 bool peer_mse_read(struct peer *p, struct evbuffer *in)
 {
 	uint8_t head[20];
-	size_t n;
+	ev_ssize_t n;
 
 	if (p->mse != NULL)
 		return run(p, in);
 	/* Incoming, undecided: the first bytes tell. */
-	n = evbuffer_copyout(in, head, sizeof head) < 0 ? 0 : evbuffer_get_length(in);
-	switch (mse_detect(head, n < sizeof head ? n : sizeof head)) {
+	n = evbuffer_copyout(in, head, sizeof head);
+	switch (mse_detect(head, n > 0 ? (size_t)n : 0)) {
 	case MSE_DETECT_MORE:
 		return false;
 	case MSE_DETECT_PLAIN:
