@@ -21,6 +21,8 @@
 #include "picker.h"
 #include "sconfig.h"
 #include "storage.h"
+#include "superseed.h"
+#include "torrent_superseed.h"
 #include "workpool.h"
 #include "xmalloc.h"
 
@@ -119,6 +121,7 @@ static void torrent_settle_state(struct torrent *t)
 		t->state = TS_PAUSED;
 	else
 		t->state = picker_is_complete(t->picker) ? TS_SEEDING : TS_DOWNLOADING;
+	torrent_superseed_start(t);
 }
 
 static void open_done(struct work_item *item)
@@ -196,6 +199,7 @@ void torrent_detach_peer(struct torrent *t, struct peer *p)
 {
 	peer_request_release(p);
 	peer_forget_has(p);
+	torrent_superseed_gone(p);
 	p->n_upq = 0;
 	TAILQ_REMOVE(&t->peers, p, link);
 	t->n_peers--;
@@ -224,20 +228,23 @@ bool torrent_wants_peers(const struct torrent *t)
 	       t->n_peers < (unsigned)t->s->cfg->max_peers_per_torrent;
 }
 
-static unsigned unchoked_count(const struct torrent *t)
+/* Slots in use: unchoked peers that want data. One that lost interest
+ * keeps its unchoke till the next round but not its slot, so a peer that
+ * is interested now is not kept waiting behind it. */
+static unsigned busy_slots(const struct torrent *t)
 {
 	const struct peer *p;
 	unsigned n = 0;
 
 	TAILQ_FOREACH(p, &t->peers, link)
-		n += !p->am_choking;
+		n += !p->am_choking && p->peer_interested;
 	return n;
 }
 
 void torrent_peer_interested(struct torrent *t, struct peer *p)
 {
 	/* Between choker rounds a free slot goes at once to whoever asks. */
-	if (p->am_choking && unchoked_count(t) < (unsigned)t->s->cfg->upload_slots)
+	if (p->am_choking && busy_slots(t) < (unsigned)t->s->cfg->upload_slots)
 		peer_choke(p, false);
 }
 
@@ -591,6 +598,7 @@ static void ann_result(void *arg, const struct announce_result *r)
 	}
 	log_debug("%s: announce to %s: %s", t->hex, r->tracker, r->status);
 	t->announced_ok = true;
+	torrent_superseed_seeders(t, r->seeders);
 	free(t->cand);
 	t->cand = n ? xmalloc(n * sizeof *t->cand) : NULL;
 	if (n)
@@ -778,6 +786,7 @@ void torrent_free(struct torrent *t)
 		if (t->delete_data)
 			remove_data(t);
 	}
+	superseed_free(t->ss);
 	picker_free(t->picker);
 	metainfo_free(&t->mi);
 	free(t->cand);
@@ -802,6 +811,7 @@ void torrent_tick(struct torrent *t)
 		if (!p->dead)
 			peer_request_fill(p);
 	}
+	torrent_superseed_tick(t);
 	if ((s->ticks + t->id) % CHOKER_INTERVAL == 0)
 		run_choker(t);
 	connect_candidates(t);
@@ -898,6 +908,7 @@ void torrent_status(const struct torrent *t, bool peers, struct sta_buf *out)
 	be_enc_kv_int(out, "shared", t->shared);
 	be_enc_kv_int(out, "size", (int64_t)t->mi.total_length);
 	be_enc_kv_cstr(out, "state", torrent_state_name(t));
+	be_enc_kv_int(out, "super_seeding", t->ss != NULL);
 	be_enc_kv_cstr(out, "tracker", t->sub ? announcer_sub_status(t->sub) : "");
 	be_enc_kv_int(out, "up_rate", (int64_t)t->rate_up);
 	be_enc_kv_int(out, "uploaded", (int64_t)t->uploaded);

@@ -37,6 +37,7 @@ enum torrent_state {
 };
 
 struct announce_sub;
+struct superseed;
 struct catalog_client_call;
 
 struct torrent {
@@ -77,6 +78,7 @@ struct torrent {
 	uint64_t done_rate;
 	uint32_t done_peers;
 	uint64_t choker_round;
+	struct superseed *ss;           /* super-seeding (BEP 16), or NULL */
 	struct tracker_peer *cand;      /* from announces, not yet connected */
 	size_t n_cand;
 };

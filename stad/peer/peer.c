@@ -17,6 +17,7 @@
 #include "session.h"
 #include "srcaddr.h"
 #include "torrent.h"
+#include "torrent_superseed.h"
 #include "xmalloc.h"
 
 #define PEER_LOW_WATER (1u << 20)
@@ -164,6 +165,8 @@ void peer_free(struct peer *p)
 	bufferevent_free(p->bev);
 	bitfield_free(&p->has);
 	bitfield_free(&p->af_pick);
+	bitfield_free(&p->told);
+	bitfield_free(&p->ss_known);
 	free(p->req);
 	free(p->upq);
 	free(p);
@@ -250,7 +253,9 @@ static void send_intro(struct peer *p)
 {
 	const struct bitfield *have = picker_have(p->t->picker);
 
-	if (p->fast && bitfield_all(have)) {
+	if (torrent_superseed_intro(p)) {
+		/* it is told pieces one by one */
+	} else if (p->fast && bitfield_all(have)) {
 		peer_send_simple(p, PW_MSG_HAVE_ALL);
 	} else if (p->fast && bitfield_none(have)) {
 		peer_send_simple(p, PW_MSG_HAVE_NONE);
@@ -399,6 +404,7 @@ static void on_have(struct peer *p, uint32_t piece)
 	if (!p->seed_counted)
 		picker_peer_have(t->picker, piece);
 	p->is_seed = bitfield_all(&p->has);
+	torrent_superseed_have(p, piece);
 	af_refresh(p);
 	if (!both_seeds(p))
 		peer_update_interest(p);
@@ -414,6 +420,7 @@ static bool fast_only(struct peer *p)
 /* Takes back what the picker knows of p's pieces and clears them. */
 void peer_forget_has(struct peer *p)
 {
+	torrent_superseed_bits(p, false);
 	if (p->seed_counted)
 		picker_seed_remove(p->t->picker);
 	else
@@ -437,6 +444,7 @@ static void on_bitfield(struct peer *p, const struct pw_msg *m)
 	}
 	picker_peer_bitfield_add(t->picker, &p->has);
 	p->is_seed = bitfield_all(&p->has);
+	torrent_superseed_bits(p, true);
 	af_refresh(p);
 	if (!both_seeds(p))
 		peer_update_interest(p);
@@ -451,6 +459,7 @@ static void on_have_all_none(struct peer *p, bool all)
 		bitfield_set_all(&p->has);
 		picker_seed_add(p->t->picker);
 		p->seed_counted = p->is_seed = true;
+		torrent_superseed_stop(p->t, "another seed is connected");
 		af_refresh(p);
 		if (both_seeds(p))
 			return;

@@ -18,6 +18,7 @@
 #include "bitfield.h"
 #include "peer_wire.h"
 #include "picker.h"
+#include "superseed.h"
 #include "upload_rules.h"
 
 struct bufferevent;
@@ -82,6 +83,13 @@ struct peer {
 	uint32_t af_in[PEER_AF_IN_MAX];
 	uint32_t n_af_in;
 	struct bitfield af_pick;
+
+	/* Super-seeding (torrent_superseed.c): its offers, the pieces we told
+	 * it we have, and those counted as its: what it announced and what
+	 * we sent it whole (not in has: it did not say so). */
+	bool ss_member;
+	struct superseed_peer ssp;
+	struct bitfield told, ss_known;
 
 	/* Its requests to us, oldest first (ring), and the read job. */
 	struct upload_req *upq;

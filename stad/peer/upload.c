@@ -17,6 +17,7 @@
 #include "session.h"
 #include "storage.h"
 #include "torrent.h"
+#include "torrent_superseed.h"
 #include "workpool.h"
 #include "xmalloc.h"
 
@@ -146,6 +147,8 @@ static void deliver(struct peer *p, struct upload_job *j)
 	struct torrent *t = j->t;
 
 	evbuffer_add_buffer(peer_output(p), j->buf);
+	for (uint32_t i = 0; i < j->n && !p->dead; i++)
+		torrent_superseed_sent(p, j->reqs[i].piece, j->reqs[i].length);
 	p->bytes_up += j->bytes;
 	p->blocks_up += j->n;
 	p->last_send = session_now(p->s);

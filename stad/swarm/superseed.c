@@ -10,6 +10,7 @@ struct superseed {
 	uint32_t n_pieces;
 	uint32_t n_peers;       /* leechers that may be offered pieces */
 	uint32_t *copies;       /* per piece: peers known to have it */
+	uint32_t n_out;         /* pieces with a copy */
 	/* Per piece: copies + unsettled offers. Every piece is linked. */
 	struct rarity score;
 };
@@ -41,6 +42,16 @@ static void offer_drop(struct superseed *ss, struct superseed_peer *sp, uint32_t
 	sp->n_offers--;
 	sp->offer[i] = sp->offer[sp->n_offers];
 	sp->offered_at[i] = sp->offered_at[sp->n_offers];
+	sp->sent[i] = sp->sent[sp->n_offers];
+}
+
+/* Index of sp's offer of piece, or SUPERSEED_MAX_OFFERS. */
+static uint32_t offer_find(const struct superseed_peer *sp, uint32_t piece)
+{
+	for (uint32_t i = 0; i < sp->n_offers; i++)
+		if (sp->offer[i] == piece)
+			return i;
+	return SUPERSEED_MAX_OFFERS;
 }
 
 void superseed_peer_add(struct superseed *ss, struct superseed_peer *sp)
@@ -61,7 +72,7 @@ void superseed_copy_add(struct superseed *ss, uint32_t piece)
 {
 	if (piece >= ss->n_pieces)
 		return;
-	ss->copies[piece]++;
+	ss->n_out += ss->copies[piece]++ == 0;
 	rarity_inc(&ss->score, piece);
 }
 
@@ -69,19 +80,41 @@ void superseed_copy_remove(struct superseed *ss, uint32_t piece)
 {
 	if (piece >= ss->n_pieces || ss->copies[piece] == 0)
 		return;
-	ss->copies[piece]--;
+	ss->n_out -= --ss->copies[piece] == 0;
 	rarity_dec(&ss->score, piece);
+}
+
+bool superseed_all_out(const struct superseed *ss)
+{
+	return ss->n_out == ss->n_pieces;
 }
 
 bool superseed_settle(struct superseed *ss, struct superseed_peer *sp, uint32_t piece)
 {
-	for (uint32_t i = 0; i < sp->n_offers; i++) {
-		if (sp->offer[i] == piece) {
-			offer_drop(ss, sp, i);
-			return true;
-		}
-	}
-	return false;
+	uint32_t i = offer_find(sp, piece);
+
+	if (i == SUPERSEED_MAX_OFFERS)
+		return false;
+	offer_drop(ss, sp, i);
+	return true;
+}
+
+bool superseed_fetched(struct superseed *ss, struct superseed_peer *sp, uint32_t piece)
+{
+	if (piece >= ss->n_pieces || (ss->copies[piece] < ss->n_peers && !superseed_all_out(ss)))
+		return false;
+	return superseed_settle(ss, sp, piece);
+}
+
+bool superseed_sent(struct superseed_peer *sp, uint32_t piece, uint32_t length,
+                    uint32_t piece_size)
+{
+	uint32_t i = offer_find(sp, piece);
+
+	if (i == SUPERSEED_MAX_OFFERS || sp->sent[i] >= piece_size)
+		return false;
+	sp->sent[i] = length < piece_size - sp->sent[i] ? sp->sent[i] + length : piece_size;
+	return sp->sent[i] == piece_size;
 }
 
 uint32_t superseed_expire(struct superseed *ss, struct superseed_peer *sp, uint64_t now)
@@ -135,12 +168,9 @@ size_t superseed_offer(struct superseed *ss, struct superseed_peer *sp,
 			break;
 		out[n++] = piece;
 		bitfield_set(told, piece);
-		/* A piece every other peer has needs no passing on: it is
-		 * settled at once and takes no credit. */
-		if (ss->copies[piece] + 1 >= ss->n_peers)
-			continue;
 		sp->offer[sp->n_offers] = piece;
 		sp->offered_at[sp->n_offers] = now;
+		sp->sent[sp->n_offers] = 0;
 		sp->n_offers++;
 		rarity_inc(&ss->score, piece);
 	}

@@ -5,11 +5,18 @@
  * them with HAVE messages: each peer is offered the pieces with the fewest
  * copies in the swarm plus offers out, that it lacks. A peer holds at most
  * its credit of unsettled offers. An offer is settled when another peer
- * reports the piece (the peer passed it on), at once when no other peer
- * lacks the piece (there is nobody to pass it to: a lone leecher, the end
- * of a swarm), or after SUPERSEED_PATIENCE_S (a peer that does not share
- * gets more, slowly, instead of stalling). The credit grows with the rate
- * we send the peer, so a fast peer is not left idle waiting for offers.
+ * reports the piece (the peer passed it on), when every peer has it
+ * (there is nobody to pass it to: a lone leecher, the end of a swarm), or
+ * after SUPERSEED_PATIENCE_S (a peer that does not share gets more,
+ * slowly, instead of stalling). The credit grows with the rate we send the
+ * peer, so a fast peer is not left idle waiting for offers. A peer counts
+ * as having an offered piece once it was sent all of it
+ * (superseed_sent): a peer does not tell a seed it got a piece.
+ *
+ * Once a whole copy is out (every piece at some peer), offers settle as
+ * soon as the peer has the piece: the seed keeps choosing the rarest
+ * pieces, but its upload no longer waits for peers to pass pieces on
+ * (with peers' uplinks slower than ours it would sit idle).
  *
  * Pure, no I/O; loop thread only. The torrent reports the pieces peers have
  * and asks for offers; per-peer state is a struct superseed_peer it keeps.
@@ -39,6 +46,7 @@ struct superseed;
 struct superseed_peer {
 	uint32_t offer[SUPERSEED_MAX_OFFERS];
 	uint64_t offered_at[SUPERSEED_MAX_OFFERS];
+	uint32_t sent[SUPERSEED_MAX_OFFERS];    /* bytes of it sent to the peer */
 	uint32_t n_offers;
 };
 
@@ -55,10 +63,21 @@ void superseed_peer_remove(struct superseed *ss, struct superseed_peer *sp);
  * gone). Out-of-range pieces are ignored. */
 void superseed_copy_add(struct superseed *ss, uint32_t piece);
 void superseed_copy_remove(struct superseed *ss, uint32_t piece);
+/* Every piece is at some peer: a whole copy is out in the swarm. */
+bool superseed_all_out(const struct superseed *ss);
 
 /* piece showed up at a peer other than sp: settles sp's offer of it.
  * True when sp had one (it may be given another). */
 bool superseed_settle(struct superseed *ss, struct superseed_peer *sp, uint32_t piece);
+/* sp has piece now (counted with superseed_copy_add): settles sp's offer
+ * of it if there is nobody left to pass it to, or once a whole copy is
+ * out. True when it did. */
+bool superseed_fetched(struct superseed *ss, struct superseed_peer *sp, uint32_t piece);
+
+/* length more bytes of piece (piece_size long) went to sp. True once all
+ * of an offered piece went: the caller counts it as sp's (a copy). */
+bool superseed_sent(struct superseed_peer *sp, uint32_t piece, uint32_t length,
+                    uint32_t piece_size);
 
 /* Settles sp's offers made before now - SUPERSEED_PATIENCE_S (seconds).
  * Returns how many. */

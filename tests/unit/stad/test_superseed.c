@@ -130,36 +130,73 @@ static void test_rarest_first(void **state)
 	superseed_free(ss);
 }
 
+/* The peer fetched all of each of its offers (one by one): settled only
+ * once every peer has the piece. Returns how many were settled. */
+static uint32_t fetch_all(struct superseed *ss, struct tpeer *peers, size_t n, size_t who)
+{
+	uint32_t settled = 0;
+	struct superseed_peer *sp = &peers[who].sp;
+
+	for (uint32_t i = sp->n_offers; i-- > 0;) {
+		uint32_t piece = sp->offer[i];
+		assert_false(superseed_sent(sp, piece, 10000, 16384));
+		assert_true(superseed_sent(sp, piece, 10000, 16384));
+		assert_false(superseed_sent(sp, piece, 1, 16384));
+		fetched(ss, peers, n, who, piece);
+		settled += superseed_fetched(ss, sp, piece);
+	}
+	return settled;
+}
+
 static void test_nobody_to_pass_it_to(void **state)
 {
 	enum { N = 100 };
 	struct superseed *ss = superseed_new(N, 5);
-	struct tpeer lone, two[2];
+	struct tpeer lone;
 	uint32_t out[SUPERSEED_MAX_OFFERS];
 	size_t got = 0, n;
 
 	(void)state;
-	/* A lone leecher: every offer is free, it is told everything. */
+	/* A lone leecher is paced by what it fetched, 3 pieces ahead. */
 	tpeer_init(ss, &lone, N);
-	while ((n = offer(ss, &lone, 1, 0, out)) > 0)
+	while ((n = offer(ss, &lone, 3, 0, out)) > 0) {
+		assert_true(n <= 3);
 		got += n;
+		assert_int_equal(fetch_all(ss, &lone, 1, 0), n);
+	}
 	assert_int_equal(got, N);
-	assert_int_equal(lone.sp.n_offers, 0);
 	assert_true(bitfield_all(&lone.told));
 	superseed_peer_remove(ss, &lone.sp);
 	tpeer_free(&lone);
+	superseed_free(ss);
 
-	/* Two peers, one with everything: the other needs no relay. */
-	tpeer_init(ss, &two[0], N);
-	tpeer_init(ss, &two[1], N);
+	/* Three peers, the first fetching its offers: the others lack them,
+	 * so they wait to be passed on... */
+	struct tpeer three[3];
+	ss = superseed_new(N, 6);
+	for (int i = 0; i < 3; i++)
+		tpeer_init(ss, &three[i], N);
+	assert_int_equal(offer(ss, &three[0], 2, 0, out), 2);
+	assert_int_equal(fetch_all(ss, three, 3, 0), 0);
+	assert_int_equal(three[0].sp.n_offers, 2);
+	/* Sent bytes of a piece not offered do not count. */
+	uint32_t untold = bitfield_next_clear(&three[0].told, 0);
+	assert_true(untold < N);
+	assert_false(superseed_sent(&three[0].sp, untold, 16384, 16384));
+	/* ...until a whole copy is out (peer 1 has the rest): from then on
+	 * what a peer fetched is settled at once. */
 	for (uint32_t k = 0; k < N; k++) {
-		bitfield_set(&two[1].has, k);
+		if (bitfield_test(&three[0].has, k))
+			continue;
+		bitfield_set(&three[1].has, k);
 		superseed_copy_add(ss, k);
 	}
-	assert_int_equal(offer(ss, &two[0], 1, 0, out), SUPERSEED_MAX_OFFERS);
-	assert_int_equal(two[0].sp.n_offers, 0);
-	for (int i = 0; i < 2; i++)
-		tpeer_free(&two[i]);
+	assert_true(superseed_all_out(ss));
+	assert_int_equal(three[0].sp.n_offers, 2);
+	assert_int_equal(offer(ss, &three[2], 2, 0, out), 2);
+	assert_int_equal(fetch_all(ss, three, 3, 2), 2);
+	for (int i = 0; i < 3; i++)
+		tpeer_free(&three[i]);
 	superseed_free(ss);
 }
 
