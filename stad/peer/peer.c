@@ -89,11 +89,12 @@ static void send_handshake(struct peer *p)
 	p->hs_sent = true;
 }
 
-static void set_nodelay(int fd)
+static void tune_socket(int fd)
 {
-	int one = 1;
+	int one = 1, lowat = PEER_NOTSENT_LOWAT;
 
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof lowat);
 }
 
 struct peer *peer_connect(struct torrent *t, const struct sockaddr *sa, socklen_t len)
@@ -109,7 +110,7 @@ struct peer *peer_connect(struct torrent *t, const struct sockaddr *sa, socklen_
 		close(fd);
 		return NULL;
 	}
-	set_nodelay(fd);
+	tune_socket(fd);
 	struct bufferevent *bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL) {
 		close(fd);
@@ -129,7 +130,7 @@ struct peer *peer_connect(struct torrent *t, const struct sockaddr *sa, socklen_
 
 struct peer *peer_accept(struct session *s, int fd, const struct sockaddr *sa, socklen_t len)
 {
-	set_nodelay(fd);
+	tune_socket(fd);
 	struct bufferevent *bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL) {
 		close(fd);
@@ -602,7 +603,7 @@ static void peer_event_cb(struct bufferevent *bev, short what, void *arg)
 
 	if (what & BEV_EVENT_CONNECTED) {
 		p->connected = true;
-		set_nodelay(bufferevent_getfd(bev));
+		tune_socket(bufferevent_getfd(bev));
 		return;
 	}
 	peer_close(p, what & BEV_EVENT_EOF ? "connection closed" : "connection error");

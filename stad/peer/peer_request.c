@@ -16,7 +16,7 @@ uint32_t peer_request_depth(uint64_t rate, bool snubbed)
 {
 	if (snubbed)
 		return PEER_SNUB_DEPTH;
-	uint64_t d = rate * 2 / PICKER_BLOCK_SIZE;
+	uint64_t d = rate / 1000 * PEER_PIPELINE_MS / PICKER_BLOCK_SIZE;
 	return d < PEER_MIN_DEPTH ? PEER_MIN_DEPTH : d > PEER_MAX_DEPTH ? PEER_MAX_DEPTH : (uint32_t)d;
 }
 

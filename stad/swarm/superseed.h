@@ -33,7 +33,7 @@
 
 #include "bitfield.h"
 
-#define SUPERSEED_MAX_OFFERS 64u
+#define SUPERSEED_MAX_OFFERS 256u
 #define SUPERSEED_PATIENCE_S 10u
 /* Credit: the pieces the peer fetches in this long at its rate... */
 #define SUPERSEED_LEAD_S 2u
