@@ -197,12 +197,16 @@ void torrent_attach_peer(struct torrent *t, struct peer *p)
 
 void torrent_detach_peer(struct torrent *t, struct peer *p)
 {
+	bool had_slot = !p->am_choking && p->peer_interested;
+
 	peer_request_release(p);
 	peer_forget_has(p);
 	torrent_superseed_gone(p);
 	p->n_upq = 0;
 	TAILQ_REMOVE(&t->peers, p, link);
 	t->n_peers--;
+	if (had_slot && !t->dead)
+		torrent_slots_changed(t);
 }
 
 struct peer *torrent_find_peer(struct torrent *t, uint32_t tag)
@@ -228,61 +232,73 @@ bool torrent_wants_peers(const struct torrent *t)
 	       t->n_peers < (unsigned)t->s->cfg->max_peers_per_torrent;
 }
 
-/* Slots in use: unchoked peers that want data. One that lost interest
- * keeps its unchoke till the next round but not its slot, so a peer that
- * is interested now is not kept waiting behind it. */
-static unsigned busy_slots(const struct torrent *t)
-{
-	const struct peer *p;
-	unsigned n = 0;
-
-	TAILQ_FOREACH(p, &t->peers, link)
-		n += !p->am_choking && p->peer_interested;
-	return n;
-}
-
-void torrent_peer_interested(struct torrent *t, struct peer *p)
-{
-	/* Between choker rounds a free slot goes at once to whoever asks. */
-	if (p->am_choking && busy_slots(t) < (unsigned)t->s->cfg->upload_slots)
-		peer_choke(p, false);
-}
-
 static uint32_t choker_rand(void *ctx, uint32_t bound)
 {
 	return arc4random_uniform(bound);
 }
 
-static void run_choker(struct torrent *t)
+/* The choker's records of t's peers (pp: the peers they stand for);
+ * returns how many. The caller frees both arrays. */
+static size_t choker_records(struct torrent *t, struct choker_peer **cp, struct peer ***pp)
 {
-	struct choker_peer *cp = xcalloc(t->n_peers + 1, sizeof *cp);
-	struct peer **pp = xcalloc(t->n_peers + 1, sizeof *pp);
 	uint64_t now = session_now(t->s);
 	struct peer *p;
 	size_t n = 0;
 
+	*cp = xcalloc(t->n_peers + 1, sizeof **cp);
+	*pp = xcalloc(t->n_peers + 1, sizeof **pp);
 	TAILQ_FOREACH(p, &t->peers, link) {
-		if (!p->hs_done)
+		if (!p->hs_done || p->dead)
 			continue;
-		cp[n] = (struct choker_peer){
+		(*cp)[n] = (struct choker_peer){
 			.tag = p->tag, .rate_from_peer = p->rate_down, .rate_to_peer = p->rate_up,
 			.interested = p->peer_interested, .is_seed = p->is_seed, .snubbed = p->snubbed,
 			.is_new = now - p->connected_at < PEER_NEW_S, .unchoked = !p->am_choking,
 			.optimistic = p->optimistic,
 		};
-		pp[n++] = p;
+		(*pp)[n++] = p;
 	}
-	struct choker_params params = {
+	return n;
+}
+
+static struct choker_params choker_params_of(struct torrent *t)
+{
+	return (struct choker_params){
 		.mode = picker_is_complete(t->picker) ? CHOKER_SEEDING : CHOKER_LEECHING,
 		.upload_slots = (uint32_t)t->s->cfg->upload_slots,
-		.round = t->choker_round++,
+		.round = t->choker_round,
 		.rand = choker_rand,
 	};
+}
+
+static void run_choker(struct torrent *t)
+{
+	struct choker_peer *cp;
+	struct peer **pp;
+	size_t n = choker_records(t, &cp, &pp);
+	struct choker_params params = choker_params_of(t);
+
+	t->choker_round++;
 	choker_run(cp, n, &params);
 	for (size_t i = 0; i < n; i++) {
 		pp[i]->optimistic = cp[i].optimistic;
 		peer_choke(pp[i], !cp[i].unchoked);
 	}
+	free(cp);
+	free(pp);
+}
+
+void torrent_slots_changed(struct torrent *t)
+{
+	struct choker_peer *cp;
+	struct peer **pp;
+	size_t n = choker_records(t, &cp, &pp);
+	struct choker_params params = choker_params_of(t);
+
+	if (choker_refill(cp, n, &params) > 0)
+		for (size_t i = 0; i < n; i++)
+			if (cp[i].unchoked)
+				peer_choke(pp[i], false);
 	free(cp);
 	free(pp);
 }

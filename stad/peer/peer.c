@@ -497,10 +497,10 @@ static void dispatch(struct peer *p, const struct pw_msg *m)
 	case PW_MSG_CHOKE: on_choke(p, true); break;
 	case PW_MSG_UNCHOKE: on_choke(p, false); break;
 	case PW_MSG_INTERESTED:
-		p->peer_interested = true;
-		torrent_peer_interested(p->t, p);
+	case PW_MSG_NOT_INTERESTED:
+		p->peer_interested = m->type == PW_MSG_INTERESTED;
+		torrent_slots_changed(p->t);
 		break;
-	case PW_MSG_NOT_INTERESTED: p->peer_interested = false; break;
 	case PW_MSG_HAVE: on_have(p, m->index); break;
 	case PW_MSG_BITFIELD: on_bitfield(p, m); break;
 	case PW_MSG_REQUEST: upload_on_request(p, m->index, m->begin, m->length); break;
