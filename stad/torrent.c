@@ -263,9 +263,17 @@ static size_t choker_records(struct torrent *t, struct choker_peer **cp, struct 
 
 static struct choker_params choker_params_of(struct torrent *t)
 {
+	uint32_t slots = (uint32_t)t->s->cfg->upload_slots;
+
+	/* A super-seed rations its upload by the pieces it offers, so every
+	 * peer that wants one of them is served: with slots, the peers left
+	 * choked fell behind the others (ranked by our rate to them, a choked
+	 * peer never wins a slot back). */
+	if (t->ss && slots > 0)
+		slots = UINT32_MAX;
 	return (struct choker_params){
 		.mode = picker_is_complete(t->picker) ? CHOKER_SEEDING : CHOKER_LEECHING,
-		.upload_slots = (uint32_t)t->s->cfg->upload_slots,
+		.upload_slots = slots,
 		.round = t->choker_round,
 		.rand = choker_rand,
 	};
@@ -384,12 +392,12 @@ static void piece_passed(struct torrent *t, uint32_t piece)
 
 	picker_piece_passed(t->picker, piece);
 	t->resume_dirty = true;
-	TAILQ_FOREACH(p, &t->peers, link) {
-		if (!p->hs_done)
-			continue;
-		if (!bitfield_test(&p->has, piece))
+	/* Peers that have the piece hear of it too (only seeds do not): a
+	 * super-seed learns that way that an offered piece came from
+	 * another peer, and that we are complete. */
+	TAILQ_FOREACH(p, &t->peers, link)
+		if (p->hs_done && !p->is_seed)
 			peer_send_have(p, piece);
-	}
 	if (picker_is_complete(t->picker))
 		completed(t);
 	TAILQ_FOREACH(p, &t->peers, link)

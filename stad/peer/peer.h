@@ -49,6 +49,8 @@ struct torrent;
 /* Our requests to a peer: what it sends in this long at its rate, so
  * that a piece waits little in a slow peer's queue. */
 #define PEER_PIPELINE_MS 500u
+/* The rate assumed for a peer that has not sent us anything yet. */
+#define PEER_SLOW_RATE (16u << 10)
 #define PEER_AF_IN_MAX 32u        /* allowed-fast pieces kept from one peer */
 
 struct upload_req {

@@ -49,6 +49,8 @@ struct picker {
 	uint64_t free_blocks;       /* free blocks over all partials */
 	uint32_t outstanding;       /* requested, not received */
 	uint32_t start_budget;      /* new pieces picker_next_blocks may start */
+	picker_dup_fn dup_ok;       /* end-game filter, or NULL */
+	void *dup_ctx;
 };
 
 /* --- Availability ------------------------------------------------------- */
@@ -461,7 +463,8 @@ static size_t take_duplicates(struct picker *p, const struct bitfield *peer_has,
 		for (uint32_t k = 0; k < pp->n_blocks && n < max; k++) {
 			struct pblock *b = &pp->blocks[k];
 			if (b->received || b->req[0] == PICKER_NO_TAG || b->req[0] == tag ||
-			    b->req[1] != PICKER_NO_TAG)
+			    b->req[1] != PICKER_NO_TAG ||
+			    (p->dup_ok && !p->dup_ok(p->dup_ctx, b->req[0])))
 				continue;
 			b->req[1] = tag;
 			out[n].piece = pp->piece;
@@ -476,6 +479,12 @@ static size_t take_duplicates(struct picker *p, const struct bitfield *peer_has,
 void picker_set_start_budget(struct picker *p, uint32_t n)
 {
 	p->start_budget = n;
+}
+
+void picker_set_dup_filter(struct picker *p, picker_dup_fn fn, void *ctx)
+{
+	p->dup_ok = fn;
+	p->dup_ctx = ctx;
 }
 
 size_t picker_next_blocks(struct picker *p, const struct bitfield *peer_has, uint32_t peer_tag,

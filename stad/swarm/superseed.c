@@ -120,9 +120,10 @@ bool superseed_sent(struct superseed_peer *sp, uint32_t piece, uint32_t length,
 uint32_t superseed_expire(struct superseed *ss, struct superseed_peer *sp, uint64_t now)
 {
 	uint32_t n = 0;
+	uint64_t patience = superseed_all_out(ss) ? SUPERSEED_PATIENCE_OUT_S : SUPERSEED_PATIENCE_S;
 
 	for (uint32_t i = 0; i < sp->n_offers;) {
-		if (now - sp->offered_at[i] >= SUPERSEED_PATIENCE_S) {
+		if (now - sp->offered_at[i] >= patience) {
 			offer_drop(ss, sp, i);
 			n++;
 		} else {

@@ -35,6 +35,9 @@
 
 #define SUPERSEED_MAX_OFFERS 256u
 #define SUPERSEED_PATIENCE_S 10u
+/* Once a whole copy is out: a peer may be fetching an offered piece from
+ * another peer, and hold its credit with it. */
+#define SUPERSEED_PATIENCE_OUT_S 2u
 /* Credit: the pieces the peer fetches in this long at its rate... */
 #define SUPERSEED_LEAD_S 2u
 /* ...and never fewer than this many bytes of them. */
