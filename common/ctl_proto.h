@@ -23,10 +23,14 @@
  *                seeds, and when peers=1 was asked: peer_list (list of dicts:
  *                addr, client, down, up, blocks, hash_fails, flags))
  *   START     -                                   -> OK: announced (int)
- *   UPDATE    -                                   -> OK: files (list of dicts:
- *                name, size, info_hash, seeders, leechers, added)
+ *   UPDATE    limit (int 1-1000), after (str: a "next")
+ *                                                 -> OK: files (list of dicts:
+ *                name, size, info_hash, seeders, leechers, added), next (str:
+ *                the cursor of the next page, absent on the last)
+ *   SEARCH    words* (str), limit, after          -> OK: files, next (as UPDATE)
  *   REQUEST   target* (str: catalog name, info-hash prefix, or .torrent path)
- *                                                 -> OK: info_hash, name, size
+ *                                                 -> OK: info_hash, name, size,
+ *                note (str: which of several same-named entries was chosen)
  *   SHARE     path* (absolute path)               -> OK: info_hash (when quick) or
  *                                                    job (int) while hashing
  *   REMOVE    torrent* (str)  delete_data (int)   -> OK
@@ -51,7 +55,7 @@
 #include "bencode.h"
 #include "buf.h"
 
-#define CTL_PROTO_VERSION 1
+#define CTL_PROTO_VERSION 2
 #define CTL_HEADER_LEN 8
 #define CTL_FRAME_MAX (1024 * 1024)
 
@@ -70,6 +74,7 @@ enum ctl_msg {
 	CTL_MSG_RESUME = 0x0108,
 	CTL_MSG_CLOSE = 0x0109,
 	CTL_MSG_WATCH = 0x010a,
+	CTL_MSG_SEARCH = 0x010b,
 
 	CTL_MSG_OK = 0x0201,
 	CTL_MSG_ERROR = 0x0202,

@@ -13,11 +13,13 @@
 
 #include "ctl_proto.h"
 #include "render.h"
+#include "strnum.h"
 #include "xmalloc.h"
 
 #define F_DETACH 1u
 #define F_PEERS 2u
 #define F_DELETE 4u
+#define F_PAGE 8u   /* --limit N and --after CURSOR */
 
 #define NAME_MAX_WIDTH 48
 /* A terminal redraws at most 5 times a second; a log gets a line every
@@ -31,6 +33,8 @@ struct cmd {
 	int nargs;
 	bool json;
 	unsigned flags;
+	const char *after;  /* F_PAGE */
+	int64_t limit;      /* F_PAGE; 0 = stad's default */
 };
 
 struct verb {
@@ -193,37 +197,82 @@ static int cmd_start(struct session *s, const struct verb *v, const struct cmd *
 	return ST_OK;
 }
 
-static int cmd_update(struct session *s, const struct verb *v, const struct cmd *c)
+/* The page arguments of UPDATE and SEARCH. */
+static void encode_page(struct sta_buf *b, const struct cmd *c)
+{
+	if (c->after)
+		be_enc_kv_cstr(b, "after", c->after);
+	if (c->limit)
+		be_enc_kv_int(b, "limit", c->limit);
+}
+
+/* Prints a page of catalog entries and, when more follow, how to see them. */
+static int print_files(struct session *s, const struct cmd *c, const char *verb,
+                       const char *words)
 {
 	static const char *const heads[] = { "NAME", "SIZE", "SEEDERS", "LEECHERS", "INFO-HASH" };
-	struct sta_buf b = STA_BUF_INIT;
+	const struct be_doc *doc = doc_of(s);
+	const struct be_node *files = reply_list(s, "files");
+	struct sta_buf h = STA_BUF_INIT;
 	struct table t;
-	int r = call(s, &b, client_begin(&b, CTL_MSG_UPDATE));
 
+	if (!files)
+		return ST_PROTOCOL;
+	if (files->count == 0 && !c->after)
+		printf(words ? "nothing in the catalog matches\n" : "the catalog is empty\n");
+	if (files->count) {
+		table_init(&t, 5, heads, 0xe); /* numbers right-aligned */
+		for (const struct be_node *f = be_first(doc, files); f; f = be_next(doc, f)) {
+			add_text(&t, s, f, "name");
+			add_size(&t, field_count(doc, f, "size"));
+			add_count(&t, field_count(doc, f, "seeders"));
+			add_count(&t, field_count(doc, f, "leechers"));
+			add_text(&t, s, f, "info_hash");
+		}
+		print_table(&t);
+	}
+	const struct be_node *root = client_root(&s->client);
+	if (be_dict_get_type(doc, root, "next", BE_STR))
+		printf("more: %s%s --after %s%s%s%s\n", s->console ? "" : "stactl ", verb,
+		       field_text(&h, s, root, "next"), words ? " '" : "", words ? words : "",
+		       words ? "'" : "");
+	buf_free(&h);
+	return ST_OK;
+}
+
+static int cmd_update(struct session *s, const struct verb *v, const struct cmd *c)
+{
+	struct sta_buf b = STA_BUF_INIT;
+	size_t start = client_begin(&b, CTL_MSG_UPDATE);
+
+	encode_page(&b, c);
+	int r = call(s, &b, start);
 	if (r != ST_OK)
 		return r;
 	if (c->json) {
 		print_json(s);
 		return ST_OK;
 	}
-	const struct be_doc *doc = doc_of(s);
-	const struct be_node *files = reply_list(s, "files");
-	if (!files)
-		return ST_PROTOCOL;
-	if (files->count == 0) {
-		printf("the catalog is empty\n");
-		return ST_OK;
-	}
-	table_init(&t, 5, heads, 0xe); /* numbers right-aligned */
-	for (const struct be_node *f = be_first(doc, files); f; f = be_next(doc, f)) {
-		add_text(&t, s, f, "name");
-		add_size(&t, field_count(doc, f, "size"));
-		add_count(&t, field_count(doc, f, "seeders"));
-		add_count(&t, field_count(doc, f, "leechers"));
-		add_text(&t, s, f, "info_hash");
-	}
-	print_table(&t);
-	return ST_OK;
+	return print_files(s, c, "update", NULL);
+}
+
+static int cmd_search(struct session *s, const struct verb *v, const struct cmd *c)
+{
+	struct sta_buf b = STA_BUF_INIT, words = STA_BUF_INIT;
+	size_t start = client_begin(&b, CTL_MSG_SEARCH);
+
+	encode_page(&b, c);
+	for (int i = 0; i < c->nargs; i++)
+		buf_printf(&words, "%s%s", i ? " " : "", c->args[i]);
+	buf_append_byte(&words, '\0');
+	be_enc_kv_cstr(&b, "words", (const char *)words.data);
+	int r = call(s, &b, start);
+	if (r == ST_OK && c->json)
+		print_json(s);
+	else if (r == ST_OK)
+		r = print_files(s, c, "search", (const char *)words.data);
+	buf_free(&words);
+	return r;
 }
 
 static const struct be_node *peer_list(const struct be_doc *doc, const struct be_node *t)
@@ -523,6 +572,8 @@ static int cmd_request(struct session *s, const struct verb *v, const struct cmd
 		print_json(s);
 	} else {
 		render_size(size, sizeof size, field_count(doc, root, "size"));
+		if (be_dict_get_type(doc, root, "note", BE_STR))
+			printf("%s\n", field_text(&h, s, root, "note"));
 		printf("requested %s (%s)", field_text(&h, s, root, "name"), size);
 		printf(", info-hash %s\n", field_text(&h, s, root, "info_hash"));
 	}
@@ -617,9 +668,16 @@ static const struct verb verbs[] = {
 	  "Asks stad to announce its torrents to the tracker and publish their metainfo\n"
 	  "  to the catalog.",
 	  0, 0, 0, 0, NULL, cmd_start },
-	{ "update", "", "list the tracker's catalog",
-	  "Fetches the catalog: name, size, seeders, leechers and info-hash of each file.",
-	  0, 0, 0, 0, NULL, cmd_update },
+	{ "update", "[--limit N] [--after CURSOR]", "list the tracker's catalog, a page at a time",
+	  "Fetches the first page of the catalog (100 files by name, or --limit N up to\n"
+	  "  1000): name, size, seeders, leechers and info-hash. When more follow, the\n"
+	  "  last line says the command that shows the next page (--after CURSOR).",
+	  0, 0, F_PAGE, 0, NULL, cmd_update },
+	{ "search", "WORDS... [--limit N] [--after CURSOR]", "search the catalog by words",
+	  "Lists the catalog files whose names hold every word, as a word or the start\n"
+	  "  of one, in any case: whole-word matches first, then by seeders. Pages as\n"
+	  "  'update' does.",
+	  1, 64, F_PAGE, 0, NULL, cmd_search },
 	{ "request", "FILE [--detach]", "download FILE and show its progress",
 	  "FILE is a catalog name, an info-hash prefix or a .torrent file (sent as an\n"
 	  "  absolute path). Draws a progress bar until the download is complete and\n"
@@ -718,6 +776,16 @@ static int parse_args(const struct verb *v, int argc, char **argv, struct cmd *c
 		}
 		if (strcmp(a, "--json") == 0 || strcmp(a, "-j") == 0) {
 			c->json = true;
+			continue;
+		}
+		if ((v->flags & F_PAGE) && (strcmp(a, "--after") == 0 || strcmp(a, "--limit") == 0)) {
+			if (i + 1 == argc)
+				return usage_error(v, "missing value of ", a);
+			if (a[2] == 'a') {
+				c->after = argv[++i];
+			} else if (!strnum_i64(argv[++i], 1, 1000, &c->limit)) {
+				return usage_error(v, "--limit must be 1 to 1000, not ", argv[i]);
+			}
 			continue;
 		}
 		for (k = 0; k < sizeof opts / sizeof opts[0]; k++)

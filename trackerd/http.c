@@ -1,9 +1,5 @@
-/* HTTP front end: one evhttp per worker on the worker's own listening
- * sockets. Routes /announce, /scrape, /stats and /catalog. */
-#include <event2/buffer.h>
-#include <event2/event.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
+/* The routes: /announce, /scrape, /stats, /metrics, / and the catalog
+ * (http_catalog.c). http_conn.c frames the requests and the replies. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,38 +10,6 @@
 #include "server.h"
 #include "stats.h"
 
-#define HTTP_MAX_HEADERS 8192
-#define HTTP_IDLE_TIMEOUT 60
-
-void http_reply(struct http_call *c, int code, const char *reason, const char *type,
-                const void *data, size_t len)
-{
-	struct evkeyvalq *h = evhttp_request_get_output_headers(c->req);
-
-	evhttp_add_header(h, "Content-Type", type);
-	evbuffer_add(evhttp_request_get_output_buffer(c->req), data, len);
-	evhttp_send_reply(c->req, code, reason, NULL);
-}
-
-/* The body of a failure: bencoded, so BitTorrent clients show the reason. */
-void http_fail(struct http_call *c, int code, const char *reason, const char *msg)
-{
-	struct sta_buf *out = &c->w->out;
-
-	stats_inc(c->w->stats, STAT_HTTP_ERRORS);
-	buf_clear(out);
-	tracker_build_failure(out, msg);
-	http_reply(c, code, reason, "text/plain", out->data, out->len);
-}
-
-bool http_peer_addr(struct http_call *c, struct swarm_addr *out)
-{
-	struct evhttp_connection *conn = evhttp_request_get_connection(c->req);
-	const struct sockaddr *sa = conn ? evhttp_connection_get_addr(conn) : NULL;
-
-	return sa && tracker_addr_from_sockaddr(sa, out);
-}
-
 static void http_announce(struct http_call *c)
 {
 	struct worker *w = c->w;
@@ -55,7 +19,8 @@ static void http_announce(struct http_call *c)
 	struct swarm_addr peer;
 	const char *fail;
 
-	stats_inc(w->stats, STAT_HTTP_ANNOUNCE);
+	stats_inc_family(w->stats, STAT_HTTP_ANNOUNCE, c->fam);
+	c->kind = HIST_HTTP_ANNOUNCE;
 	if (!tracker_parse_announce_query(c->query, c->query_len, &req, &err))
 		return http_fail(c, 200, "OK", err.msg);
 	if (!http_peer_addr(c, &peer))
@@ -76,7 +41,8 @@ static void http_scrape(struct http_call *c)
 	struct tracker_error err;
 	const char *fail;
 
-	stats_inc(w->stats, STAT_HTTP_SCRAPE);
+	stats_inc_family(w->stats, STAT_HTTP_SCRAPE, c->fam);
+	c->kind = HIST_HTTP_SCRAPE;
 	if (!tracker_parse_scrape_query(c->query, c->query_len, &req, &err))
 		return http_fail(c, 200, "OK", err.msg);
 	fail = tracker_scrape(w->tr, &req, e);
@@ -118,81 +84,106 @@ static void http_stats(struct http_call *c)
 		stats_render_json(w->tr->stats, &v, &w->out);
 		http_reply(c, 200, "OK", "application/json", w->out.data, w->out.len);
 	} else {
-		stats_render_html(w->tr->stats, &v, &w->out);
+		web_stats_page(w->tr->stats, &v, &w->out);
 		http_reply(c, 200, "OK", "text/html; charset=utf-8", w->out.data, w->out.len);
 	}
 }
 
-bool http_method_ok(struct http_call *c, int allowed)
+static void http_metrics(struct http_call *c)
 {
-	enum evhttp_cmd_type m = evhttp_request_get_command(c->req);
+	buf_clear(&c->w->out);
+	metrics_render(c->w->tr, &c->w->out);
+	http_reply(c, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", c->w->out.data,
+	           c->w->out.len);
+}
 
-	if ((int)m == allowed || (allowed == EVHTTP_REQ_GET && m == EVHTTP_REQ_HEAD))
+static void http_index(struct http_call *c)
+{
+	buf_clear(&c->w->out);
+	web_index_page(c, &c->w->out);
+	http_reply(c, 200, "OK", "text/html; charset=utf-8", c->w->out.data, c->w->out.len);
+}
+
+bool http_method_ok(struct http_call *c, enum http_method allowed)
+{
+	if (c->method == allowed || (allowed == HTTP_METHOD_GET && c->method == HTTP_METHOD_HEAD))
 		return true;
 	http_fail(c, 405, "Method Not Allowed", "method not allowed here");
 	return false;
 }
 
-static void http_route(struct http_call *c)
+void http_route(struct http_call *c)
 {
 	const char *p = c->path;
 
 	if (strcmp(p, "/announce") == 0) {
-		if (http_method_ok(c, EVHTTP_REQ_GET))
+		if (http_method_ok(c, HTTP_METHOD_GET))
 			http_announce(c);
 	} else if (strcmp(p, "/scrape") == 0) {
-		if (http_method_ok(c, EVHTTP_REQ_GET))
+		if (http_method_ok(c, HTTP_METHOD_GET))
 			http_scrape(c);
 	} else if (strcmp(p, "/stats") == 0) {
-		if (http_method_ok(c, EVHTTP_REQ_GET))
+		if (http_method_ok(c, HTTP_METHOD_GET))
 			http_stats(c);
 	} else if (strcmp(p, "/catalog") == 0 || strncmp(p, "/catalog/", 9) == 0) {
 		http_catalog(c);
+	} else if (strcmp(p, "/") == 0) {
+		if (http_method_ok(c, HTTP_METHOD_GET))
+			http_index(c);
+	} else if (strcmp(p, "/metrics") == 0 && !c->w->tr->metrics_apart) {
+		if (http_method_ok(c, HTTP_METHOD_GET))
+			http_metrics(c);
 	} else {
 		http_fail(c, 404, "Not Found", "no such endpoint");
 	}
 }
 
-static void http_dispatch(struct evhttp_request *req, void *arg)
+void http_metrics_route(struct http_call *c)
 {
-	const char *uri = evhttp_request_get_uri(req);
-	const char *q = strchr(uri, '?');
-	size_t plen = q ? (size_t)(q - uri) : strlen(uri);
-	char path[256];
-	struct http_call c = { arg, req, path, q ? q + 1 : "", q ? strlen(q + 1) : 0 };
+	if (strcmp(c->path, "/metrics") != 0)
+		http_fail(c, 404, "Not Found", "only /metrics is served here");
+	else if (http_method_ok(c, HTTP_METHOD_GET))
+		http_metrics(c);
+}
 
-	if (plen >= sizeof path)
-		return http_fail(&c, 404, "Not Found", "no such endpoint");
-	memcpy(path, uri, plen);
-	path[plen] = '\0';
-	http_route(&c);
+/* The separate /metrics listener (metrics_listen), on worker 0. */
+static bool metrics_init(struct worker *w)
+{
+	if (w->metrics_fd < 0)
+		return true;
+	int fd = w->metrics_fd;
+	w->metrics_fd = -1;
+	if (!http_server_listen(w->http, fd, http_metrics_route)) {
+		log_err("cannot accept on the metrics socket");
+		return false;
+	}
+	return true;
 }
 
 bool http_worker_init(struct worker *w)
 {
-	w->http = evhttp_new(w->base);
-	if (w->http == NULL)
+	w->http = http_server_new(w);
+	if (w->http == NULL || !metrics_init(w))
 		return false;
-	evhttp_set_max_headers_size(w->http, HTTP_MAX_HEADERS);
-	evhttp_set_timeout(w->http, HTTP_IDLE_TIMEOUT);
-	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST);
-	evhttp_set_gencb(w->http, http_dispatch, w);
 	http_worker_reload(w);
 	for (size_t i = 0; i < w->n_http; i++) {
-		if (evhttp_accept_socket_with_handle(w->http, w->http_fds[i]) == NULL) {
-			log_err("cannot accept on HTTP socket %d", w->http_fds[i]);
+		int fd = w->http_fds[i];
+		w->http_fds[i] = -1; /* the server owns it now */
+		if (!http_server_listen(w->http, fd, http_route)) {
+			log_err("cannot accept on HTTP socket %d", fd);
 			return false;
 		}
-		w->http_fds[i] = -1; /* evhttp closes it now */
 	}
 	return true;
 }
 
 void http_worker_reload(struct worker *w)
 {
-	long long max = atomic_load(&w->tr->live.max_torrent_size);
+	long long one = atomic_load(&w->tr->live.max_torrent_size);
+	long long batch = atomic_load(&w->tr->live.max_batch_size);
 
-	evhttp_set_max_body_size(w->http, (ev_ssize_t)max);
+	/* Each endpoint checks its own limit; the server's is the larger. */
+	http_server_set_max_body(w->http, (size_t)(one > batch ? one : batch));
 }
 
 void http_worker_free(struct worker *w)
@@ -202,7 +193,9 @@ void http_worker_free(struct worker *w)
 			close(w->http_fds[i]);
 	free(w->http_fds);
 	w->http_fds = NULL;
-	if (w->http)
-		evhttp_free(w->http);
+	if (w->metrics_fd >= 0)
+		close(w->metrics_fd);
+	w->metrics_fd = -1;
+	http_server_free(w->http);
 	w->http = NULL;
 }

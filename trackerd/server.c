@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,8 @@
 #include "xmalloc.h"
 
 #define LISTEN_BACKLOG 1024
+/* Seconds the kernel holds a connection that has sent nothing yet. */
+#define DEFER_ACCEPT_SECS 5
 
 struct listen_spec {
 	const char *text;    /* as configured, for messages */
@@ -91,13 +94,26 @@ static bool probe_addr(struct sockaddr_storage *ss, socklen_t len, const struct 
 	return true;
 }
 
+/* HTTP clients speak first: TCP_DEFER_ACCEPT hands us a connection once its
+ * request is there, so the accept can read and answer it at once. */
+static int listen_stream(int fd)
+{
+	int secs = DEFER_ACCEPT_SECS;
+
+	if (listen(fd, LISTEN_BACKLOG) < 0)
+		return -1;
+	if (setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, sizeof secs) < 0)
+		log_warn("TCP_DEFER_ACCEPT: %s (served without it)", strerror(errno));
+	return 0;
+}
+
 static int open_worker_socket(const struct sockaddr_storage *ss, socklen_t len,
                               const struct listen_spec *spec)
 {
 	int fd = socket_new(ss, spec->type, true);
 
 	if (fd < 0 || bind(fd, (const struct sockaddr *)ss, len) < 0 ||
-	    (spec->type == SOCK_STREAM && listen(fd, LISTEN_BACKLOG) < 0)) {
+	    (spec->type == SOCK_STREAM && listen_stream(fd) < 0)) {
 		int e = errno;
 		if (fd >= 0)
 			close(fd);
@@ -127,6 +143,23 @@ static bool open_addr(struct server *srv, const struct listen_spec *spec, int *f
 	addr_format(&ss, shown, sizeof shown);
 	log_info("listening on %s %s", spec->type == SOCK_STREAM ? "HTTP" : "UDP", shown);
 	return true;
+}
+
+/* The metrics listener: one socket, served by worker 0. */
+static bool open_metrics(struct server *srv, const char *text)
+{
+	struct listen_spec spec = { text, "metrics_listen", SOCK_STREAM };
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char shown[INET6_ADDRSTRLEN + 16];
+
+	if (!tconfig_parse_addr(text, &ss, &len) || !probe_addr(&ss, len, &spec))
+		return false;
+	srv->workers[0].metrics_fd = open_worker_socket(&ss, len, &spec);
+	addr_format(&ss, shown, sizeof shown);
+	if (srv->workers[0].metrics_fd >= 0)
+		log_info("serving /metrics on %s only", shown);
+	return srv->workers[0].metrics_fd >= 0;
 }
 
 static void close_fds(int *fds, size_t n)
@@ -171,6 +204,8 @@ bool server_open(struct server *srv, const struct tconfig *c, struct tracker *tr
 	srv->n_workers = tr->n_workers;
 	nw = srv->n_workers;
 	srv->workers = xcalloc(nw, sizeof *srv->workers);
+	for (unsigned w = 0; w < nw; w++)
+		srv->workers[w].metrics_fd = -1;
 	hfds = xcalloc(nw * nh + 1, sizeof *hfds);
 	ufds = xcalloc(nw * nu + 1, sizeof *ufds);
 	fds_init(hfds, nw * nh);
@@ -184,6 +219,8 @@ bool server_open(struct server *srv, const struct tconfig *c, struct tracker *tr
 		struct listen_spec spec = { c->udp_listen.v[a], "--udp", SOCK_DGRAM };
 		ok = open_addr(srv, &spec, ufds, nu, a, &ufams[a]);
 	}
+	if (ok && c->metrics_listen[0])
+		ok = open_metrics(srv, c->metrics_listen);
 	for (unsigned w = 0; ok && w < nw; w++) {
 		struct worker *wk = &srv->workers[w];
 		/* The worker owns its sockets from here, even if setup fails. */

@@ -19,7 +19,7 @@ import time
 
 import statest as st
 
-VERSION = 1
+VERSION = st.CTL_VERSION
 HELLO, STATUS, START, UPDATE, REQUEST, SHARE = 0x0001, 0x0101, 0x0102, 0x0103, 0x0104, 0x0105
 REMOVE, PAUSE, RESUME, CLOSE, WATCH = 0x0106, 0x0107, 0x0108, 0x0109, 0x010a
 OK, ERROR, EVENT = 0x0201, 0x0202, 0x0301
@@ -225,19 +225,22 @@ class Replies(st.TestCase):
         self.assertNotIn("\x1b", r.err)
 
     def test_version_mismatch(self):
-        # stad speaks version 2: it answers HELLO with a v2 ERROR and hangs up.
-        fake = FakeStad({HELLO: lambda p: [error("version", "stad speaks version 2", 2), None]})
+        # stad speaks another version: it answers HELLO with an ERROR of that
+        # version and hangs up.
+        other = VERSION + 1
+        fake = FakeStad({HELLO: lambda p: [error("version", "stad speaks version %d" % other,
+                                                 other), None]})
         r = stactl("status", fake=fake)
         self.assertExit(r, 4)
-        self.assertIn("version 1", r.err)
-        self.assertIn("version 2", r.err)
+        self.assertIn("version %d" % VERSION, r.err)
+        self.assertIn("version %d" % other, r.err)
         self.assertEqual(fake.requests(), [])
-        # A v1 frame whose HELLO reply announces another version.
-        fake.handlers[HELLO] = lambda p: [ok({"server": "stad 9", "version": 3})]
+        # A frame of our version whose HELLO reply announces another one.
+        fake.handlers[HELLO] = lambda p: [ok({"server": "stad 9", "version": other})]
         r = stactl("status", fake=fake)
         self.assertExit(r, 4)
-        self.assertIn("version 1", r.err)
-        self.assertIn("version 3", r.err)
+        self.assertIn("version %d" % VERSION, r.err)
+        self.assertIn("version %d" % other, r.err)
 
     def test_missing_socket(self):
         d = st.tempdir()
@@ -411,7 +414,7 @@ class Replies(st.TestCase):
         self.assertExit(r, 0)
         self.assertIn("--detach", r.out)
         r = stactl("--version")
-        self.assertIn("control protocol version 1", r.out)
+        self.assertIn("control protocol version %d" % VERSION, r.out)
 
 
 def pty_read_until(fd, needle, timeout):
