@@ -64,6 +64,7 @@ static const struct config_key sconfig_schema[] = {
 	  F(cache_size) },
 	{ "direct_io", CONFIG_BOOL, 0, 1, 1, NULL, NULL, NULL, F(direct_io) },
 	{ "super_seed", CONFIG_STRING, 0, 8, 0, "auto", NULL, super_seed_modes, F(super_seed) },
+	{ "pex", CONFIG_BOOL, 0, 1, 1, NULL, NULL, NULL, F(pex) },
 	{ "publish_token", CONFIG_STRING, 0, 256, 0, "", NULL, NULL, F(publish_token) },
 	{ "log_level", CONFIG_STRING, 0, 16, 0, "info", NULL, log_levels, F(log_level) },
 	{ "dht.enabled", CONFIG_BOOL, 0, 1, 1, NULL, NULL, NULL, F(dht_enabled) },

@@ -27,6 +27,7 @@ struct sconfig {
 	int64_t cache_size;
 	bool direct_io;
 	char *super_seed;
+	bool pex;
 	char *publish_token;
 	char *log_level;
 	/* The DHT node (group "dht"). */
