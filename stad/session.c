@@ -19,6 +19,9 @@
 #include "bencode.h"
 #include "hex.h"
 #include "log.h"
+#include "lsd_service.h"
+#include "lsd_source.h"
+#include "magnet_torrent.h"
 #include "notify.h"
 #include "peer.h"
 #include "sconfig.h"
@@ -68,7 +71,7 @@ static bool make_dirs(const char *path, mode_t mode)
 
 static bool make_state_dirs(const struct sconfig *c)
 {
-	static const char *const subs[] = { "torrents", "resume", "shares" };
+	static const char *const subs[] = { "torrents", "resume", "shares", "magnets" };
 
 	for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
 		char *d = xasprintf("%s/%s", c->state_dir, subs[i]);
@@ -174,6 +177,8 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 		next = TAILQ_NEXT(p, link);
 		peer_tick(p);
 	}
+	if (s->lsd && !s->closed)
+		lsd_service_tick(s->lsd, s->now);
 	if (s->ticks % STATUS_EVERY == 0) {
 		session_summary(s, line, sizeof line);
 		notify_status("%s", line);
@@ -186,6 +191,24 @@ static void set_tracker(struct session *s, const char *url)
 	s->tracker_url = url[0] ? xstrdup(url) : NULL;
 	s->tier.urls = &s->tracker_url;
 	s->tier.n_urls = s->tracker_url ? 1 : 0;
+}
+
+/* RC4 for MSE/PE when the config asks for encryption. Without it,
+ * "require" is an error and "prefer" runs in plaintext. */
+static bool load_cipher(struct session *s, const struct sconfig *cfg)
+{
+	enum sconfig_encryption e = sconfig_encryption(cfg);
+	char err[256];
+
+	if (e == SCONFIG_ENC_OFF || s->cipher.rc4 != NULL ||
+	    mse_cipher_load(&s->cipher, err, sizeof err))
+		return true;
+	if (e == SCONFIG_ENC_REQUIRE) {
+		log_err("encryption = \"require\": %s", err);
+		return false;
+	}
+	log_warn("%s; peer connections stay in plaintext", err);
+	return true;
 }
 
 bool session_init(struct session *s, struct event_base *base, const struct sconfig *cfg)
@@ -202,7 +225,7 @@ bool session_init(struct session *s, struct event_base *base, const struct sconf
 	make_peer_id(s->peer_id);
 	set_tracker(s, cfg->tracker);
 	piece_pool_init(&s->pool, (uint64_t)cfg->cache_size);
-	if (!make_state_dirs(cfg) || !listen_peers(s))
+	if (!make_state_dirs(cfg) || !load_cipher(s, cfg) || !listen_peers(s))
 		return false;
 	s->wp = workpool_new(base, (unsigned)cfg->workers);
 	if (s->wp == NULL)
@@ -218,6 +241,8 @@ bool session_init(struct session *s, struct event_base *base, const struct sconf
 	if (s->reaper == NULL || s->tick == NULL || event_add(s->tick, &one) < 0)
 		return false;
 	s->share = share_new(s);
+	if (cfg->lsd)
+		s->lsd = lsd_source_start(s);
 	return true;
 }
 
@@ -232,6 +257,13 @@ void session_reload(struct session *s, const struct sconfig *cfg)
 	s->cfg = cfg;
 	piece_pool_set_budget(&s->pool, (uint64_t)cfg->cache_size);
 	set_tracker(s, cfg->tracker);
+	load_cipher(s, cfg);
+	if (cfg->lsd && s->lsd == NULL) {
+		s->lsd = lsd_source_start(s);
+	} else if (!cfg->lsd && s->lsd) {
+		lsd_service_free(s->lsd);
+		s->lsd = NULL;
+	}
 }
 
 /* ---- the torrent table ---- */
@@ -362,7 +394,7 @@ bool session_read_torrent(const char *path, struct metainfo *mi, char *err, size
 	return ok;
 }
 
-static void load_one(struct session *s, const char *name)
+static void load_one(struct session *s, const char *state_sub, const char *name)
 {
 	struct metainfo mi;
 	struct resume_data rd;
@@ -372,7 +404,7 @@ static void load_one(struct session *s, const char *name)
 	if (strlen(name) != 48 || strcmp(name + 40, ".torrent") != 0 ||
 	    !hex_decode(name, 40, hash, 20))
 		return;
-	char *path = xasprintf("%s/torrents/%s", s->cfg->state_dir, name);
+	char *path = xasprintf("%s/%s", state_sub, name);
 	bool ok = session_read_torrent(path, &mi, err, sizeof err);
 	free(path);
 	if (!ok || memcmp(mi.info_hash, hash, 20) != 0) {
@@ -391,8 +423,8 @@ static void load_one(struct session *s, const char *name)
 	free(rpath);
 	free(full);
 	bool shared = share_is_shared(s, mi.info_hash);
-	const char *dir = have_rd ? rd.data_dir : s->cfg->download_dir;
-	struct torrent *t = session_add_torrent(s, &mi, dir, have_rd ? &rd : NULL, shared, false,
+	const char *data_dir = have_rd ? rd.data_dir : s->cfg->download_dir;
+	struct torrent *t = session_add_torrent(s, &mi, data_dir, have_rd ? &rd : NULL, shared, false,
 	                                        NULL, err, sizeof err);
 	if (t == NULL) {
 		log_warn("%s", err);
@@ -404,9 +436,10 @@ static void load_one(struct session *s, const char *name)
 		resume_data_free(&rd);
 }
 
-void session_load(struct session *s)
+void session_each_state_file(struct session *s, const char *sub,
+                             void (*fn)(struct session *s, const char *dir, const char *name))
 {
-	char *dir = xasprintf("%s/torrents", s->cfg->state_dir);
+	char *dir = xasprintf("%s/%s", s->cfg->state_dir, sub);
 	DIR *d = opendir(dir);
 	struct dirent *e;
 
@@ -414,10 +447,16 @@ void session_load(struct session *s)
 		log_err("%s: %s", dir, strerror(errno));
 	} else {
 		while ((e = readdir(d)) != NULL)
-			load_one(s, e->d_name);
+			fn(s, dir, e->d_name);
 		closedir(d);
 	}
 	free(dir);
+}
+
+void session_load(struct session *s)
+{
+	session_each_state_file(s, "torrents", load_one);
+	magnet_torrent_load(s);
 	log_info("%u torrents loaded", s->n_torrents);
 	share_scan(s->share);
 }
@@ -590,4 +629,6 @@ void session_fini(struct session *s)
 		event_free(s->reaper);
 	free(s->bans);
 	free(s->tracker_url);
+	mse_cipher_unload(&s->cipher);
+	lsd_service_free(s->lsd);
 }

@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "metainfo.h"
+#include "mse.h"
 #include "piece_pool.h"
 #include "resume.h"
 
@@ -20,6 +21,7 @@ struct event;
 struct event_base;
 struct evdns_base;
 struct evconnlistener;
+struct lsd_service;
 struct workpool;
 struct announcer;
 struct sconfig;
@@ -64,6 +66,8 @@ struct session {
 	struct ban *bans;
 	size_t n_bans;
 	struct piece_pool pool;
+	struct mse_cipher cipher;       /* RC4 for MSE/PE; cipher.rc4 NULL: not loaded */
+	struct lsd_service *lsd;        /* local service discovery; NULL when off */
 	struct share_state *share;
 	bool closed;                    /* CLOSE: no announces, no sharing */
 	bool stopping;                  /* shutting down: flush resume after each job */
@@ -86,6 +90,10 @@ struct session {
 bool session_init(struct session *s, struct event_base *base, const struct sconfig *cfg);
 /* Loads every torrent under state_dir and scans share_dir. */
 void session_load(struct session *s);
+/* Calls fn with the name of each entry of state_dir/sub (and that
+ * directory's path), to load what was saved there. */
+void session_each_state_file(struct session *s, const char *sub,
+                             void (*fn)(struct session *s, const char *dir, const char *name));
 /* Frees everything; workers are drained first. */
 void session_fini(struct session *s);
 /* Calls on_torrent_event, if set. */

@@ -17,15 +17,16 @@
 #include "choker.h"
 #include "hex.h"
 #include "log.h"
+#include "metadata.h"
 #include "peer.h"
+#include "pex.h"
 #include "picker.h"
 #include "sconfig.h"
 #include "storage.h"
+#include "superseed.h"
+#include "torrent_superseed.h"
 #include "workpool.h"
 #include "xmalloc.h"
-
-static void torrent_set_error(struct torrent *t, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 
 /* ---- creation ---- */
 
@@ -35,6 +36,12 @@ static uint64_t monotonic_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void new_picker(struct torrent *t)
+{
+	t->picker = picker_new(t->mi.n_pieces, t->mi.piece_length, t->mi.total_length,
+	                       ((uint64_t)arc4random() << 32) | arc4random());
 }
 
 struct torrent *torrent_new(struct session *s, struct metainfo *mi, const char *data_dir,
@@ -51,8 +58,12 @@ struct torrent *torrent_new(struct session *s, struct metainfo *mi, const char *
 	t->shared = shared;
 	t->state = TS_CHECKING;
 	TAILQ_INIT(&t->peers);
-	t->picker = picker_new(t->mi.n_pieces, t->mi.piece_length, t->mi.total_length,
-	                       ((uint64_t)arc4random() << 32) | arc4random());
+	if (t->mi.n_pieces == 0) {
+		t->meta = metadata_fetch_new();
+		t->state = TS_METADATA;
+	} else {
+		new_picker(t);
+	}
 	t->added = time(NULL);
 	if (rd) {
 		for (uint32_t i = bitfield_next_set(&rd->have, 0); i < rd->have.nbits;
@@ -68,6 +79,18 @@ struct torrent *torrent_new(struct session *s, struct metainfo *mi, const char *
 	t->up_prev = t->uploaded;
 	t->down_prev = t->downloaded;
 	return t;
+}
+
+void torrent_take_metainfo(struct torrent *t, struct metainfo *mi)
+{
+	metainfo_free(&t->mi);
+	t->mi = *mi;
+	memset(mi, 0, sizeof *mi);
+	metadata_fetch_free(t->meta);
+	t->meta = NULL;
+	new_picker(t);
+	t->state = TS_CHECKING;
+	t->resume_dirty = true;
 }
 
 /* ---- opening and re-checking (worker) ---- */
@@ -117,8 +140,11 @@ static void torrent_settle_state(struct torrent *t)
 {
 	if (t->paused)
 		t->state = TS_PAUSED;
+	else if (t->meta)
+		t->state = TS_METADATA;
 	else
 		t->state = picker_is_complete(t->picker) ? TS_SEEDING : TS_DOWNLOADING;
+	torrent_superseed_start(t);
 }
 
 static void open_done(struct work_item *item)
@@ -148,6 +174,11 @@ static void open_done(struct work_item *item)
 		         picker_have_count(t->picker), t->mi.n_pieces);
 		if (!t->s->closed && !t->paused)
 			torrent_announce(t);
+		/* Peers that came while it fetched its metadata. */
+		struct peer *p;
+		TAILQ_FOREACH(p, &t->peers, link)
+			if (p->hs_done)
+				peer_update_interest(p);
 	}
 	bitfield_free(&j->known);
 	bitfield_free(&j->found);
@@ -194,11 +225,20 @@ void torrent_attach_peer(struct torrent *t, struct peer *p)
 
 void torrent_detach_peer(struct torrent *t, struct peer *p)
 {
-	peer_request_release(p);
-	peer_forget_has(p);
+	bool had_slot = !p->am_choking && p->peer_interested;
+
+	if (torrent_has_metadata(t)) {
+		peer_request_release(p);
+		peer_forget_has(p);
+		torrent_superseed_gone(p);
+	} else {
+		metadata_peer_gone(p);
+	}
 	p->n_upq = 0;
 	TAILQ_REMOVE(&t->peers, p, link);
 	t->n_peers--;
+	if (had_slot && !t->dead)
+		torrent_slots_changed(t);
 }
 
 struct peer *torrent_find_peer(struct torrent *t, uint32_t tag)
@@ -219,26 +259,9 @@ static void close_peers(struct torrent *t, const char *why)
 
 bool torrent_wants_peers(const struct torrent *t)
 {
-	return !t->dead && !t->paused && !t->s->closed && t->st &&
-	       (t->state == TS_DOWNLOADING || t->state == TS_SEEDING) &&
+	return !t->dead && !t->paused && !t->s->closed && (t->st || t->meta) &&
+	       (t->state == TS_DOWNLOADING || t->state == TS_SEEDING || t->state == TS_METADATA) &&
 	       t->n_peers < (unsigned)t->s->cfg->max_peers_per_torrent;
-}
-
-static unsigned unchoked_count(const struct torrent *t)
-{
-	const struct peer *p;
-	unsigned n = 0;
-
-	TAILQ_FOREACH(p, &t->peers, link)
-		n += !p->am_choking;
-	return n;
-}
-
-void torrent_peer_interested(struct torrent *t, struct peer *p)
-{
-	/* Between choker rounds a free slot goes at once to whoever asks. */
-	if (p->am_choking && unchoked_count(t) < (unsigned)t->s->cfg->upload_slots)
-		peer_choke(p, false);
 }
 
 static uint32_t choker_rand(void *ctx, uint32_t bound)
@@ -246,36 +269,79 @@ static uint32_t choker_rand(void *ctx, uint32_t bound)
 	return arc4random_uniform(bound);
 }
 
-static void run_choker(struct torrent *t)
+/* The choker's records of t's peers (pp: the peers they stand for);
+ * returns how many. The caller frees both arrays. */
+static size_t choker_records(struct torrent *t, struct choker_peer **cp, struct peer ***pp)
 {
-	struct choker_peer *cp = xcalloc(t->n_peers + 1, sizeof *cp);
-	struct peer **pp = xcalloc(t->n_peers + 1, sizeof *pp);
 	uint64_t now = session_now(t->s);
 	struct peer *p;
 	size_t n = 0;
 
+	*cp = xcalloc(t->n_peers + 1, sizeof **cp);
+	*pp = xcalloc(t->n_peers + 1, sizeof **pp);
 	TAILQ_FOREACH(p, &t->peers, link) {
-		if (!p->hs_done)
+		if (!p->hs_done || p->dead)
 			continue;
-		cp[n] = (struct choker_peer){
+		(*cp)[n] = (struct choker_peer){
 			.tag = p->tag, .rate_from_peer = p->rate_down, .rate_to_peer = p->rate_up,
 			.interested = p->peer_interested, .is_seed = p->is_seed, .snubbed = p->snubbed,
 			.is_new = now - p->connected_at < PEER_NEW_S, .unchoked = !p->am_choking,
 			.optimistic = p->optimistic,
 		};
-		pp[n++] = p;
+		(*pp)[n++] = p;
 	}
-	struct choker_params params = {
+	return n;
+}
+
+static struct choker_params choker_params_of(struct torrent *t)
+{
+	uint32_t slots = (uint32_t)t->s->cfg->upload_slots;
+
+	/* A super-seed rations its upload by the pieces it offers, so every
+	 * peer that wants one of them is served: with slots, the peers left
+	 * choked fell behind the others (ranked by our rate to them, a choked
+	 * peer never wins a slot back). */
+	if (t->ss && slots > 0)
+		slots = UINT32_MAX;
+	return (struct choker_params){
 		.mode = picker_is_complete(t->picker) ? CHOKER_SEEDING : CHOKER_LEECHING,
-		.upload_slots = (uint32_t)t->s->cfg->upload_slots,
-		.round = t->choker_round++,
+		.upload_slots = slots,
+		.round = t->choker_round,
 		.rand = choker_rand,
 	};
+}
+
+static void run_choker(struct torrent *t)
+{
+	struct choker_peer *cp;
+	struct peer **pp;
+	size_t n = choker_records(t, &cp, &pp);
+	struct choker_params params = choker_params_of(t);
+
+	t->choker_round++;
 	choker_run(cp, n, &params);
 	for (size_t i = 0; i < n; i++) {
 		pp[i]->optimistic = cp[i].optimistic;
 		peer_choke(pp[i], !cp[i].unchoked);
 	}
+	free(cp);
+	free(pp);
+}
+
+void torrent_slots_changed(struct torrent *t)
+{
+	struct choker_peer *cp;
+	struct peer **pp;
+
+	if (!torrent_has_metadata(t))
+		return; /* nothing to upload yet */
+	size_t n = choker_records(t, &cp, &pp);
+	struct choker_params params = choker_params_of(t);
+
+	if (choker_refill(cp, n, &params) > 0)
+		for (size_t i = 0; i < n; i++)
+			if (cp[i].unchoked)
+				peer_choke(pp[i], false);
 	free(cp);
 	free(pp);
 }
@@ -361,12 +427,12 @@ static void piece_passed(struct torrent *t, uint32_t piece)
 
 	picker_piece_passed(t->picker, piece);
 	t->resume_dirty = true;
-	TAILQ_FOREACH(p, &t->peers, link) {
-		if (!p->hs_done)
-			continue;
-		if (!bitfield_test(&p->has, piece))
+	/* Peers that have the piece hear of it too (only seeds do not): a
+	 * super-seed learns that way that an offered piece came from
+	 * another peer, and that we are complete. */
+	TAILQ_FOREACH(p, &t->peers, link)
+		if (p->hs_done && !p->is_seed)
 			peer_send_have(p, piece);
-	}
 	if (picker_is_complete(t->picker))
 		completed(t);
 	TAILQ_FOREACH(p, &t->peers, link)
@@ -488,7 +554,7 @@ static void resume_done(struct work_item *item)
 
 void torrent_flush_resume(struct torrent *t)
 {
-	if (!t->resume_dirty || t->resume_saving || t->dead)
+	if (!t->resume_dirty || t->resume_saving || t->dead || t->meta)
 		return;
 	struct resume_job *j = xcalloc(1, sizeof *j);
 	j->item.work = resume_work;
@@ -517,18 +583,23 @@ static void ann_stats(void *arg, struct announce_stats *out)
 
 	out->uploaded = t->uploaded;
 	out->downloaded = t->downloaded;
-	out->left = t->mi.total_length - torrent_bytes_done(t);
+	/* Without metadata the size is unknown, but not zero: a leecher. */
+	out->left = t->meta ? 1 : t->mi.total_length - torrent_bytes_done(t);
 }
 
+/* Whether c is where p takes connections: the address we dialled, or an
+ * incoming peer's address with the listen port its BEP 10 handshake gave. */
 static bool same_addr(const struct peer *p, const struct tracker_peer *c)
 {
 	if (c->family == AF_INET && p->addr.ss_family == AF_INET) {
 		const struct sockaddr_in *a = (const struct sockaddr_in *)&p->addr;
-		return memcmp(&a->sin_addr, c->addr, 4) == 0 && ntohs(a->sin_port) == c->port;
+		uint16_t port = p->outgoing ? ntohs(a->sin_port) : p->listen_port;
+		return memcmp(&a->sin_addr, c->addr, 4) == 0 && port == c->port;
 	}
 	if (c->family == AF_INET6 && p->addr.ss_family == AF_INET6) {
 		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&p->addr;
-		return memcmp(&a->sin6_addr, c->addr, 16) == 0 && ntohs(a->sin6_port) == c->port;
+		uint16_t port = p->outgoing ? ntohs(a->sin6_port) : p->listen_port;
+		return memcmp(&a->sin6_addr, c->addr, 16) == 0 && port == c->port;
 	}
 	return false;
 }
@@ -555,9 +626,32 @@ static bool connected_to(const struct torrent *t, const struct tracker_peer *c)
 	const struct peer *p;
 
 	TAILQ_FOREACH(p, &t->peers, link)
-		if (p->outgoing && same_addr(p, c))
+		if (same_addr(p, c))
 			return true;
 	return false;
+}
+
+static bool is_candidate(const struct torrent *t, const struct tracker_peer *c)
+{
+	for (size_t i = 0; i < t->n_cand; i++)
+		if (t->cand[i].family == c->family && t->cand[i].port == c->port &&
+		    memcmp(t->cand[i].addr, c->addr, sizeof c->addr) == 0)
+			return true;
+	return false;
+}
+
+size_t torrent_add_candidates(struct torrent *t, const struct tracker_peer *c, size_t n)
+{
+	size_t added = 0;
+
+	for (size_t i = 0; i < n && t->n_cand < TORRENT_MAX_CANDIDATES; i++) {
+		if (is_candidate(t, &c[i]) || connected_to(t, &c[i]))
+			continue;
+		t->cand = xreallocarray(t->cand, t->n_cand + 1, sizeof *t->cand);
+		t->cand[t->n_cand++] = c[i];
+		added++;
+	}
+	return added;
 }
 
 /* Dials candidates while there is room (downloads only: seeds wait for
@@ -566,7 +660,8 @@ static void connect_candidates(struct torrent *t)
 {
 	struct sockaddr_storage ss;
 
-	while (t->n_cand > 0 && t->state == TS_DOWNLOADING && torrent_wants_peers(t) &&
+	while (t->n_cand > 0 && (t->state == TS_DOWNLOADING || t->state == TS_METADATA) &&
+	       torrent_wants_peers(t) &&
 	       session_peer_room(t->s)) {
 		const struct tracker_peer *c = &t->cand[--t->n_cand];
 		socklen_t len = cand_sockaddr(c, &ss);
@@ -591,6 +686,7 @@ static void ann_result(void *arg, const struct announce_result *r)
 	}
 	log_debug("%s: announce to %s: %s", t->hex, r->tracker, r->status);
 	t->announced_ok = true;
+	torrent_superseed_seeders(t, r->seeders);
 	free(t->cand);
 	t->cand = n ? xmalloc(n * sizeof *t->cand) : NULL;
 	if (n)
@@ -605,7 +701,7 @@ bool torrent_announce(struct torrent *t)
 	static const struct announce_cbs cbs = { ann_stats, ann_result };
 	struct session *s = t->s;
 
-	if (t->dead || t->paused || t->st == NULL || t->state == TS_ERROR)
+	if (t->dead || t->paused || (t->st == NULL && t->meta == NULL) || t->state == TS_ERROR)
 		return false;
 	if (t->sub) {
 		announcer_reannounce_now(t->sub);
@@ -662,7 +758,7 @@ static void stop_announcing(struct torrent *t)
 
 /* ---- state changes ---- */
 
-static void torrent_set_error(struct torrent *t, const char *fmt, ...)
+void torrent_set_error(struct torrent *t, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -717,6 +813,7 @@ static void unlink_state(struct torrent *t)
 {
 	static const char *const kinds[][2] = {
 		{ "torrents", ".torrent" }, { "resume", ".resume" }, { "shares", ".stamp" },
+		{ "magnets", ".magnet" },
 	};
 
 	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
@@ -775,10 +872,12 @@ void torrent_free(struct torrent *t)
 	storage_close(t->st);
 	if (t->dead) {
 		unlink_state(t);
-		if (t->delete_data)
+		if (t->delete_data && !t->meta) /* nothing of it is on disk yet */
 			remove_data(t);
 	}
+	superseed_free(t->ss);
 	picker_free(t->picker);
+	metadata_fetch_free(t->meta);
 	metainfo_free(&t->mi);
 	free(t->cand);
 	free(t->data_dir);
@@ -802,8 +901,12 @@ void torrent_tick(struct torrent *t)
 		if (!p->dead)
 			peer_request_fill(p);
 	}
-	if ((s->ticks + t->id) % CHOKER_INTERVAL == 0)
+	torrent_superseed_tick(t);
+	if (t->meta)
+		metadata_tick(t);
+	else if ((s->ticks + t->id) % CHOKER_INTERVAL == 0)
 		run_choker(t);
+	pex_tick(t);
 	connect_candidates(t);
 	if (t->resume_dirty && session_now(s) - t->last_resume >= TORRENT_RESUME_EVERY)
 		torrent_flush_resume(t);
@@ -811,13 +914,15 @@ void torrent_tick(struct torrent *t)
 
 const char *torrent_state_name(const struct torrent *t)
 {
-	static const char *const names[] = { "checking", "downloading", "seeding", "paused",
-		                             "error" };
+	static const char *const names[] = { "metadata", "checking", "downloading", "seeding",
+		                             "paused", "error" };
 	return names[t->state];
 }
 
 uint64_t torrent_bytes_done(const struct torrent *t)
 {
+	if (t->meta)
+		return 0;
 	uint32_t last = t->mi.n_pieces - 1;
 	uint64_t n = picker_have_count(t->picker);
 	uint64_t bytes = n * t->mi.piece_length;
@@ -829,7 +934,7 @@ uint64_t torrent_bytes_done(const struct torrent *t)
 
 bool torrent_is_complete(const struct torrent *t)
 {
-	return picker_is_complete(t->picker);
+	return t->meta == NULL && picker_is_complete(t->picker);
 }
 
 static void peer_status(const struct peer *p, struct sta_buf *out)
@@ -855,6 +960,8 @@ int64_t torrent_eta(const struct torrent *t)
 {
 	uint64_t left = t->mi.total_length - torrent_bytes_done(t);
 
+	if (t->meta)
+		return -1;
 	if (left == 0)
 		return 0;
 	return t->rate_down ? (int64_t)(left / t->rate_down) : -1;
@@ -893,11 +1000,12 @@ void torrent_status(const struct torrent *t, bool peers, struct sta_buf *out)
 	}
 	be_enc_kv_int(out, "peers", t->n_peers);
 	be_enc_kv_int(out, "pieces", t->mi.n_pieces);
-	be_enc_kv_int(out, "pieces_done", picker_have_count(t->picker));
+	be_enc_kv_int(out, "pieces_done", t->meta ? 0 : picker_have_count(t->picker));
 	be_enc_kv_int(out, "seeds", torrent_seeds(t));
 	be_enc_kv_int(out, "shared", t->shared);
 	be_enc_kv_int(out, "size", (int64_t)t->mi.total_length);
 	be_enc_kv_cstr(out, "state", torrent_state_name(t));
+	be_enc_kv_int(out, "super_seeding", t->ss != NULL);
 	be_enc_kv_cstr(out, "tracker", t->sub ? announcer_sub_status(t->sub) : "");
 	be_enc_kv_int(out, "up_rate", (int64_t)t->rate_up);
 	be_enc_kv_int(out, "uploaded", (int64_t)t->uploaded);

@@ -29,6 +29,7 @@
 #define TORRENT_RESUME_EVERY 5          /* seconds between resume saves */
 
 enum torrent_state {
+	TS_METADATA,                    /* added by magnet link: fetching its info dict */
 	TS_CHECKING,
 	TS_DOWNLOADING,
 	TS_SEEDING,
@@ -37,7 +38,9 @@ enum torrent_state {
 };
 
 struct announce_sub;
+struct superseed;
 struct catalog_client_call;
+struct metadata_fetch;
 
 struct torrent {
 	TAILQ_ENTRY(torrent) link;
@@ -77,13 +80,34 @@ struct torrent {
 	uint64_t done_rate;
 	uint32_t done_peers;
 	uint64_t choker_round;
-	struct tracker_peer *cand;      /* from announces, not yet connected */
+	struct superseed *ss;           /* super-seeding (BEP 16), or NULL */
+	struct tracker_peer *cand;      /* from peer sources, not yet connected */
 	size_t n_cand;
+	/* Until a magnet link's info dict is in (metadata.c): mi holds only
+	 * the info-hash, a name and trackers, and there is no picker. */
+	struct metadata_fetch *meta;
 };
 
-/* Creates a torrent in state checking (see session_add_torrent). */
+static inline bool torrent_has_metadata(const struct torrent *t)
+{
+	return t->meta == NULL;
+}
+
+/* Creates a torrent in state checking (see session_add_torrent). A mi
+ * without pieces (a magnet link's: info-hash, name, trackers) makes one in
+ * state metadata, which fetches its info dict from peers first. */
 struct torrent *torrent_new(struct session *s, struct metainfo *mi, const char *data_dir,
                             const struct resume_data *rd, bool shared);
+/* The info dict of a magnet torrent is in: mi (moved in, zeroed here)
+ * replaces the placeholder and the torrent has pieces and a picker; the
+ * caller starts it. */
+void torrent_take_metainfo(struct torrent *t, struct metainfo *mi);
+/* A source of peers (tracker, PEX, magnet x.pe) hands in candidates; the
+ * new ones are dialled while the torrent wants peers (at most
+ * TORRENT_MAX_CANDIDATES wait). Returns how many were new. */
+size_t torrent_add_candidates(struct torrent *t, const struct tracker_peer *c, size_t n);
+/* Puts it in state error with a sentence that says why. */
+void torrent_set_error(struct torrent *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Opens the files (and re-checks pieces) on a worker, then announces. */
 void torrent_start(struct torrent *t);
 /* Unlinks it from the session, closes peers, stops announcing; frees it
@@ -124,8 +148,9 @@ void torrent_attach_peer(struct torrent *t, struct peer *p);
 void torrent_detach_peer(struct torrent *t, struct peer *p);
 /* The connected peer with this tag, or NULL. */
 struct peer *torrent_find_peer(struct torrent *t, uint32_t tag);
-/* The peer became interested in us: unchoke it now if a slot is free. */
-void torrent_peer_interested(struct torrent *t, struct peer *p);
+/* A peer's interest changed, or one with an upload slot left: free slots
+ * go at once to the best of the peers waiting (choker_refill). */
+void torrent_slots_changed(struct torrent *t);
 
 /* Download path (peer_request.c). */
 struct piece_buf *torrent_piece_buf(struct torrent *t, uint32_t piece);
