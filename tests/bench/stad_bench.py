@@ -351,7 +351,7 @@ class Bench:
         best = {}
         for (seeder, leecher), rs in res.items():
             m = median_result(rs)
-            if leecher != "stad" and m.mbps > best.get(seeder, ("", 0))[1]:
+            if leecher not in STAD_VARIANTS and m.mbps > best.get(seeder, ("", 0))[1]:
                 best[seeder] = (leecher, m.mbps)
             print("%-13s %-13s %8.2f %8.1f %8.2f %9.2f %7.1f M %7.1f M" % (
                 seeder, leecher, m.wall, m.mbps, m.cpu, m.cpu_per_gib, m.hwm / 1024,
