@@ -19,7 +19,7 @@ import time
 
 import statest as st
 
-VERSION = 1
+VERSION = 2
 HELLO, STATUS, START, UPDATE, REQUEST, SHARE = 0x0001, 0x0101, 0x0102, 0x0103, 0x0104, 0x0105
 REMOVE, PAUSE, RESUME, CLOSE, WATCH = 0x0106, 0x0107, 0x0108, 0x0109, 0x010a
 OK, ERROR, EVENT = 0x0201, 0x0202, 0x0301
@@ -136,6 +136,12 @@ def stactl(*args, fake=None, timeout=30, env=None):
     return r
 
 
+def torrent_reply(name="x", size=1000, changed=1, **extra):
+    t = {"info_hash": HASH, "name": name, "size": size, "state": "checking"}
+    t.update(extra)
+    return ok({"changed": changed, "torrent": t})
+
+
 def event(done, size=1000, **extra):
     p = {"info_hash": HASH, "state": "downloading", "size": size, "done": done,
          "down_rate": 250000, "peers": 3, "eta": 4}
@@ -225,19 +231,19 @@ class Replies(st.TestCase):
         self.assertNotIn("\x1b", r.err)
 
     def test_version_mismatch(self):
-        # stad speaks version 2: it answers HELLO with a v2 ERROR and hangs up.
-        fake = FakeStad({HELLO: lambda p: [error("version", "stad speaks version 2", 2), None]})
+        # stad speaks version 3: it answers HELLO with a v3 ERROR and hangs up.
+        fake = FakeStad({HELLO: lambda p: [error("version", "stad speaks version 3", 3), None]})
         r = stactl("status", fake=fake)
         self.assertExit(r, 4)
-        self.assertIn("version 1", r.err)
         self.assertIn("version 2", r.err)
+        self.assertIn("version 3", r.err)
         self.assertEqual(fake.requests(), [])
-        # A v1 frame whose HELLO reply announces another version.
-        fake.handlers[HELLO] = lambda p: [ok({"server": "stad 9", "version": 3})]
+        # A v2 frame whose HELLO reply announces another version.
+        fake.handlers[HELLO] = lambda p: [ok({"server": "stad 9", "version": 4})]
         r = stactl("status", fake=fake)
         self.assertExit(r, 4)
-        self.assertIn("version 1", r.err)
-        self.assertIn("version 3", r.err)
+        self.assertIn("version 2", r.err)
+        self.assertIn("version 4", r.err)
 
     def test_missing_socket(self):
         d = st.tempdir()
@@ -284,7 +290,7 @@ class Replies(st.TestCase):
         events = [event(0), event(400), 0.05, event(800, eta=1),
                   event(1000, state="seeding", eta=0, complete=1)]
         fake = FakeStad({
-            REQUEST: lambda p: [ok({"info_hash": HASH, "name": "x", "size": 1000})],
+            REQUEST: lambda p: [torrent_reply()],
             WATCH: lambda p: [ok()] + events,
         })
         r = stactl("request", os.path.relpath(tpath), fake=fake)
@@ -307,21 +313,21 @@ class Replies(st.TestCase):
 
     def test_request_json_events(self):
         fake = FakeStad({
-            REQUEST: lambda p: [ok({"info_hash": HASH, "name": "x", "size": 1000})],
+            REQUEST: lambda p: [torrent_reply()],
             WATCH: lambda p: [ok(), event(500), event(1000, complete=1, state="seeding")],
         })
         r = stactl("--json", "request", "hello", fake=fake)
         self.assertExit(r, 0)
         lines = [json.loads(l) for l in r.out.splitlines()]
-        self.assertEqual(lines[0]["name"], "x")
+        self.assertEqual(lines[0]["torrent"]["name"], "x")
         self.assertEqual([l["done"] for l in lines[1:]], [500, 1000])
 
     def test_request_detach(self):
-        fake = FakeStad({REQUEST: lambda p: [ok({"info_hash": HASH, "name": "n", "size": 5})]})
+        fake = FakeStad({REQUEST: lambda p: [torrent_reply("n", 5)]})
         r = stactl("request", "--detach", "n", fake=fake)
         self.assertExit(r, 0)
         self.assertEqual([t for t, _, _ in fake.requests()], [REQUEST])
-        self.assertIn("requested n (5 B)", r.out)
+        self.assertIn("requested n (5 B, checking), info-hash " + HASH, r.out)
 
     def test_watch_failure_and_lost_connection(self):
         fake = FakeStad({WATCH: lambda p: [ok(), event(10), event(10, error="disk full")]})
@@ -358,8 +364,12 @@ class Replies(st.TestCase):
                                 "flags": "uI"}]}]
         fake = FakeStad({
             STATUS: lambda p: [ok({"torrents": tors})],
-            SHARE: lambda p: [ok({"job": 7})],
+            SHARE: lambda p: [torrent_reply("data.bin", 1)],
             START: lambda p: [ok({"announced": 3})],
+            REMOVE: lambda p: [torrent_reply("movie.mkv")],
+            PAUSE: lambda p: [torrent_reply("movie.mkv")],
+            RESUME: lambda p: [torrent_reply("movie.mkv")],
+            CLOSE: lambda p: [ok({"changed": 1, "torrents": tors})],
         })
         r = stactl("status", "--peers", "movie", fake=fake)
         self.assertExit(r, 0)
@@ -377,7 +387,7 @@ class Replies(st.TestCase):
         self.assertNotIn("127.0.0.1", r2.out)
         r = stactl("share", os.path.relpath(share), fake=fake)
         self.assertExit(r, 0)
-        self.assertIn("job 7", r.out)
+        self.assertIn("sharing %s as data.bin (1 B, checking)" % os.path.realpath(share), r.out)
         self.assertExit(stactl("share", os.path.join(d, "missing"), fake=fake), 1)
         for args in (["remove", "movie", "--delete-data"], ["remove", "movie"],
                      ["pause", "movie"], ["resume", "movie"], ["close"], ["start"]):
@@ -411,7 +421,7 @@ class Replies(st.TestCase):
         self.assertExit(r, 0)
         self.assertIn("--detach", r.out)
         r = stactl("--version")
-        self.assertIn("control protocol version 1", r.out)
+        self.assertIn("control protocol version 2", r.out)
 
 
 def pty_read_until(fd, needle, timeout):
