@@ -36,6 +36,14 @@
 #define CTL_ERR_IO "io"
 #define CTL_ERR_INTERNAL "internal"
 
+/* A torrent's state. */
+#define CTL_STATE_CHECKING "checking"
+#define CTL_STATE_DOWNLOADING "downloading"
+#define CTL_STATE_SEEDING "seeding"
+#define CTL_STATE_PAUSED "paused"
+#define CTL_STATE_ERROR "error"
+#define CTL_STATE_CLOSED "closed"   /* after CLOSE, until START */
+
 struct ctl_str {
 	const char *p;
 	size_t len;
@@ -110,12 +118,12 @@ struct ctl_torrent {
 	int64_t pieces;
 	int64_t pieces_done;
 	int64_t ratio_milli;            /* uploaded per byte downloaded (per byte
-	                                   of size for a share), x 1000 */
+	                                   verified when nothing was downloaded,
+	                                   as for a share), x 1000 */
 	int64_t seeds;                  /* connected peers that have everything */
 	int64_t shared;                 /* 1: stad shares it (its own data) */
 	int64_t size;                   /* bytes */
-	struct ctl_str state;           /* checking, downloading, seeding, paused,
-	                                   error, or closed (after CLOSE) */
+	struct ctl_str state;           /* CTL_STATE_* */
 	struct ctl_str tracker;         /* the last announce: "ok, 3 peers", ... */
 	int64_t tracker_seeders;        /* seeders the tracker last reported */
 	int64_t up_rate;

@@ -205,13 +205,13 @@ static int request_target(const struct cmd *c, const char *arg, char **target)
 		return ST_OK;
 	}
 	if (stat(arg, &st) < 0)
-		return out_fail(c->json, ST_FAILED, errno == ENOENT ? "not_found" : "io",
+		return out_fail(c->json, ST_FAILED, errno == ENOENT ? CTL_ERR_NOT_FOUND : CTL_ERR_IO,
 		                "%s: %s", arg, errno == ENOENT ? "no such file" : strerror(errno));
 	if (!S_ISREG(st.st_mode))
-		return out_fail(c->json, ST_FAILED, "bad_request", "%s: not a .torrent file", arg);
+		return out_fail(c->json, ST_FAILED, CTL_ERR_BAD_REQUEST, "%s: not a .torrent file", arg);
 	*target = realpath(arg, NULL);
 	if (*target == NULL)
-		return out_fail(c->json, ST_FAILED, "io", "%s: %s", arg, strerror(errno));
+		return out_fail(c->json, ST_FAILED, CTL_ERR_IO, "%s: %s", arg, strerror(errno));
 	return ST_OK;
 }
 
@@ -294,7 +294,7 @@ static int cmd_share(struct stactl_session *s, const struct verb *v, const struc
 	char *path = realpath(c->args[0], NULL);
 
 	if (!path)
-		return out_fail(c->json, ST_FAILED, errno == ENOENT ? "not_found" : "io", "%s: %s",
+		return out_fail(c->json, ST_FAILED, errno == ENOENT ? CTL_ERR_NOT_FOUND : CTL_ERR_IO, "%s: %s",
 		                c->args[0], errno == ENOENT ? "no such file or directory"
 		                                            : strerror(errno));
 	struct ctl_share_args args = { ctl_str_c(path) };

@@ -117,11 +117,11 @@ void render_ratio(char *out, size_t outsz, int64_t milli)
 
 const char *progress_note(const struct ctl_torrent *t)
 {
-	if (ctl_str_eq(t->state, "paused"))
+	if (ctl_str_eq(t->state, CTL_STATE_PAUSED))
 		return "paused; 'stactl resume' continues";
-	if (ctl_str_eq(t->state, "closed"))
+	if (ctl_str_eq(t->state, CTL_STATE_CLOSED))
 		return "stad is closed; 'stactl start' reopens it";
-	if (ctl_str_eq(t->state, "checking"))
+	if (ctl_str_eq(t->state, CTL_STATE_CHECKING))
 		return "checking the data on disk";
 	if (t->complete != 1 && t->peers == 0 && t->tracker_seeders <= 0)
 		return "no seeders known; waiting";

@@ -1,6 +1,9 @@
 #include "views.h"
 
+#include <stdlib.h>
+
 #include "render.h"
+#include "xmalloc.h"
 
 enum { NAME_MAX_WIDTH = 48, NAME_MIN_WIDTH = 8, HASH_MIN_WIDTH = 8 };
 
@@ -51,13 +54,32 @@ static void view_torrents(struct sta_buf *out, const struct ctl_status *st, size
 	render_table(out, &t, width);
 }
 
-/* Where each torrent's data is, and below it the error of one that failed. */
+static size_t widest_line(const struct sta_buf *b)
+{
+	size_t widest = 0, start = 0;
+
+	for (size_t i = 0; i < b->len; i++)
+		if (b->data[i] == '\n') {
+			/* The cells are rendered text: text_width counts them. */
+			char *s = xstrndup((const char *)b->data + start, i - start);
+			size_t w = text_width(s);
+			free(s);
+			widest = w > widest ? w : widest;
+			start = i + 1;
+		}
+	return widest;
+}
+
+/* Where each torrent's data is, and below it the error of one that
+ * failed: a table, or where that would not fit, each name with its path
+ * and error below it (paths and errors are never cut). */
 static void view_places(struct sta_buf *out, const struct ctl_status *st, size_t width)
 {
 	static const struct table_col cols[] = {
-		{ .head = "NAME", .max = NAME_MAX_WIDTH, .min = NAME_MIN_WIDTH },
+		{ .head = "NAME", .max = NAME_MAX_WIDTH },
 		{ .head = "DATA" },
 	};
+	struct sta_buf b = STA_BUF_INIT, err = STA_BUF_INIT;
 	struct table t;
 
 	table_init(&t, 2, cols);
@@ -66,15 +88,31 @@ static void view_places(struct sta_buf *out, const struct ctl_status *st, size_t
 		table_add_str(&t, c->name);
 		table_add_str(&t, c->path);
 		if (c->error.p) {
-			struct sta_buf b = STA_BUF_INIT;
-			buf_append_str(&b, "error: ");
-			render_str(&b, c->error);
+			buf_clear(&err);
+			buf_append_str(&err, "error: ");
+			render_str(&err, c->error);
 			table_add(&t, "");
-			table_add(&t, buf_cstr(&b));
-			buf_free(&b);
+			table_add(&t, buf_cstr(&err));
 		}
 	}
-	render_table(out, &t, width);
+	render_table(&b, &t, 0);
+	if (width == 0 || widest_line(&b) <= width) {
+		buf_append(out, b.data, b.len);
+	} else {
+		for (size_t i = 0; i < st->n_torrents; i++) {
+			const struct ctl_torrent *c = &st->torrents[i];
+			render_str(out, c->name);
+			buf_append_str(out, "\n  data in ");
+			render_str(out, c->path);
+			if (c->error.p) {
+				buf_append_str(out, "\n  error: ");
+				render_str(out, c->error);
+			}
+			buf_append_byte(out, '\n');
+		}
+	}
+	buf_free(&b);
+	buf_free(&err);
 }
 
 static void view_peers(struct sta_buf *out, const struct ctl_torrent *c, size_t width)

@@ -814,8 +814,9 @@ void torrent_tick(struct torrent *t)
 
 const char *torrent_state_name(const struct torrent *t)
 {
-	static const char *const names[] = { "checking", "downloading", "seeding", "paused",
-		                             "error" };
+	static const char *const names[] = { CTL_STATE_CHECKING, CTL_STATE_DOWNLOADING,
+		                             CTL_STATE_SEEDING, CTL_STATE_PAUSED,
+		                             CTL_STATE_ERROR };
 	return names[t->state];
 }
 
@@ -888,7 +889,7 @@ static const char *status_state(const struct torrent *t)
 {
 	bool active = t->state == TS_DOWNLOADING || t->state == TS_SEEDING;
 
-	return t->s->closed && active ? "closed" : torrent_state_name(t);
+	return t->s->closed && active ? CTL_STATE_CLOSED : torrent_state_name(t);
 }
 
 static void peers_status(const struct torrent *t, struct ctl_torrent *out)

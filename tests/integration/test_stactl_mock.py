@@ -8,6 +8,7 @@ import fcntl
 import json
 import os
 import pty
+import re
 import select
 import signal
 import socket
@@ -441,9 +442,12 @@ def pty_read_until(fd, needle, timeout):
 
 
 class Terminal(st.TestCase):
-    def spawn(self, args, fake):
+    def spawn(self, args, fake, columns=None):
         master, slave = pty.openpty()
+        if columns:
+            fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
         env = dict(os.environ, HOME=st.tempdir(), TERM="xterm")
+        env.pop("COLUMNS", None)
         # A session whose controlling terminal is the pty, so that ^C is a
         # SIGINT as on a real terminal.
         p = subprocess.Popen([st.sta_binary("stactl"), "--socket", fake.path] + args,
@@ -519,6 +523,48 @@ class Terminal(st.TestCase):
         self.assertGreaterEqual(redraws, 2, out)
         self.assertLessEqual(redraws, 9, out)
         self.assertIn(b"100.0%", out)
+
+    def assertFits(self, out, columns, what):
+        """No line of out (split at CR and LF, the erase-line code left
+        out) is wider than columns."""
+        text = out.decode("utf-8", "replace").replace("\x1b[K", "")
+        for line in re.split(r"[\r\n]", text):
+            self.assertLessEqual(len(line), columns, "%s: a line of %d columns at %d:\n%r"
+                                 % (what, len(line), columns, line))
+
+    def test_progress_fits_60_columns(self):
+        gib = 1 << 30
+        events = [ok()]
+        for i in range(1, 6):
+            events += [event(i * gib // 4, size=3 * gib, down_rate=34000000, peers=12,
+                             eta=100), 0.25]
+        events.append(event(3 * gib, size=3 * gib, state="seeding", complete=1))
+        fake = FakeStad({WATCH: lambda p: events})
+        p, fd, _ = self.spawn(["watch", HASH], fake, columns=60)
+        out = pty_read_until(fd, b"verified", st.slack(20))
+        self.assertEqual(p.wait(st.slack(10)), 0, out)
+        os.close(fd)
+        self.assertIn(b"100.0%", out)
+        self.assertIn(b"34.0 MB/s", out)
+        # The last column stays free: a terminal wraps when it is written.
+        self.assertFits(out, 59, "watch")
+
+    def test_status_fits_60_columns(self):
+        tors = [{"info_hash": HASH, "name": "a-long-name-for-a-movie-file-2024.mkv",
+                 "state": "downloading", "size": 3 << 30, "done": 1 << 30,
+                 "down_rate": 34000000, "up_rate": 120000, "peers": 12, "seeds": 3,
+                 "ratio_milli": 250, "path": "/var/lib/sta/downloads/movie.mkv",
+                 "peer_list": [{"addr": "[2001:db8::1234]:51413", "client": "Transmission 3.00",
+                                "down": 1 << 30, "up": 4096, "blocks": 65536,
+                                "hash_fails": 0, "flags": "dciIS"}]}]
+        fake = FakeStad({STATUS: lambda p: [ok({"torrents": tors})]})
+        p, fd, _ = self.spawn(["status", "--peers"], fake, columns=60)
+        out = pty_read_until(fd, b"dciIS", st.slack(10))
+        self.assertEqual(p.wait(st.slack(10)), 0, out)
+        os.close(fd)
+        self.assertFits(out, 60, "status --peers")
+        self.assertIn(HASH[:8].encode(), out)
+        self.assertIn(b"/var/lib/sta/downloads/movie.mkv", out)
 
 
 if __name__ == "__main__":
