@@ -1,12 +1,15 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <libconfig.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "xmalloc.h"
@@ -182,6 +185,9 @@ static bool check_str(struct load_ctx *c, const struct config_key *k, const conf
 	if ((int64_t)len < k->min || (int64_t)len > k->max)
 		return fail(c, s, "setting '%s' %s must be %" PRId64 " to %" PRId64
 		            " characters long (got \"%s\")", k->path, what, k->min, k->max, esc);
+	char why[256];
+	if (k->check && !k->check(v, why, sizeof why))
+		return fail(c, s, "setting '%s': %s", k->path, why);
 	return true;
 }
 
@@ -277,17 +283,47 @@ static bool walk_group(struct load_ctx *c, const config_setting_t *g, const char
 	return true;
 }
 
+/* Opens path for reading if it is a regular file. libconfig's scanner
+ * exits the whole process (status 2) when a read fails, as it does on a
+ * directory, so anything else is refused here with a sentence. */
+static FILE *open_regular(const char *path, char err[CONFIG_ERR_MAX])
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0) {
+		snprintf(err, CONFIG_ERR_MAX, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0) {
+		snprintf(err, CONFIG_ERR_MAX, "%s: cannot stat: %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, CONFIG_ERR_MAX, "%s: %s; --config takes the configuration file itself",
+		         path, S_ISDIR(st.st_mode) ? "is a directory, not a file"
+		                                   : "is not a regular file");
+		close(fd);
+		return NULL;
+	}
+	FILE *fp = fdopen(fd, "r");
+	if (fp == NULL) {
+		snprintf(err, CONFIG_ERR_MAX, "%s: cannot open: %s", path, strerror(errno));
+		close(fd);
+	}
+	return fp;
+}
+
 bool config_load_file(const struct config_key *schema, size_t n, const char *path, void *dst,
                       char err[CONFIG_ERR_MAX])
 {
 	struct load_ctx c = { schema, n, path, dst, err };
 	config_t cfg;
-	FILE *fp = fopen(path, "r");
+	FILE *fp = open_regular(path, err);
 
-	if (fp == NULL) {
-		snprintf(err, CONFIG_ERR_MAX, "%s: cannot open: %s", path, strerror(errno));
+	if (fp == NULL)
 		return false;
-	}
 	config_init(&cfg);
 	bool ok = config_read(&cfg, fp) == CONFIG_TRUE;
 	fclose(fp);

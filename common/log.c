@@ -71,11 +71,14 @@ void log_msg(int level, const char *func, const char *fmt, ...)
 
 	if (level > log_level)
 		return;
+	/* Operators read sentences; the function name is a developer's detail,
+	 * kept on debug lines only. */
+	const char *f = level >= LOG_DEBUG ? func : "", *sep = level >= LOG_DEBUG ? ": " : "";
 	if (log_journal)
-		n = (size_t)snprintf(line, sizeof line, "<%d>%s: ", level, func);
+		n = (size_t)snprintf(line, sizeof line, "<%d>%s%s", level, f, sep);
 	else
-		n = (size_t)snprintf(line, sizeof line, "%s: %s: %s: ", log_prog,
-		                     level_names[level & 7], func);
+		n = (size_t)snprintf(line, sizeof line, "%s: %s: %s%s", log_prog,
+		                     level_names[level & 7], f, sep);
 	if (n >= sizeof line)
 		n = sizeof line - 1;
 	va_start(ap, fmt);

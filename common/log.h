@@ -1,7 +1,8 @@
 /* Logging at syslog/journald levels. Under systemd (stderr is the journal
  * stream) each line starts with "<N>" so journald keeps the level; on a
- * terminal lines read "prog: level: func: message". Thread-safe: one
- * write(2) per line. */
+ * terminal lines read "prog: level: message". Debug lines also name the
+ * function ("prog: debug: func: message"). Thread-safe: one write(2) per
+ * line. */
 #ifndef STA_LOG_H
 #define STA_LOG_H
 

@@ -169,6 +169,7 @@ static bool load_config(const struct options *o, struct sconfig *c)
 		log_err("%s%s%s", file ? file : "", file ? ": " : "", err);
 		return false;
 	}
+	sconfig_warn(c);
 	return true;
 }
 

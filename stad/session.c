@@ -78,7 +78,8 @@ static bool make_state_dirs(const struct sconfig *c)
 		if (!ok)
 			return false;
 	}
-	return make_dirs(c->download_dir, 0755) && make_dirs(c->share_dir, 0755);
+	/* Not share_dir: a mistyped one would silently share nothing (sconfig_warn). */
+	return make_dirs(c->download_dir, 0755);
 }
 
 static void make_peer_id(uint8_t id[20])

@@ -350,8 +350,8 @@ void share_scan(struct share_state *sh)
 		if (t->shared)
 			scan_add(j, xasprintf("%s/%s", t->data_dir, t->mi.name), t->mi.info_hash);
 	DIR *d = opendir(dir);
-	if (d == NULL)
-		log_warn("share_dir %s: %s", dir, strerror(errno));
+	if (d == NULL && errno != ENOENT) /* a missing one was reported at start */
+		log_warn("cannot read share_dir %s: %s", dir, strerror(errno));
 	while (d && (e = readdir(d)) != NULL)
 		if (e->d_name[0] != '.')
 			scan_add(j, xasprintf("%s/%s", dir, e->d_name), NULL);

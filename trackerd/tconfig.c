@@ -12,7 +12,7 @@ static const char *const access_modes[] = { "off", "allow", "deny", NULL };
 static const char *const log_levels[] = { "err", "warning", "notice", "info", "debug", NULL };
 static const char *const listen_default[] = { "0.0.0.0:6969", "[::]:6969", NULL };
 
-#define F(name) offsetof(struct tconfig, name)
+#define F(name) .offset = offsetof(struct tconfig, name)
 #define DAY (24 * 3600)
 
 static const struct config_key tconfig_schema[] = {

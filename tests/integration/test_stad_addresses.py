@@ -19,6 +19,9 @@ class Addresses(st.TestCase):
         for s in seeders:
             s.wait_seeding("spread.bin")
         ih = bytes.fromhex(seeders[0].torrent("spread.bin")["info_hash"])
+        # Seeding comes before the first announce is out: wait for both.
+        st.wait_until(lambda: tracker.scrape([ih])[ih][0] == 2, st.slack(10),
+                      "both seeders in the scrape")
         # What any client learns from the tracker: each seeder at the
         # address and port it listens on.
         reply = tracker.announce(ih, st.peer_id(99), 6881, left=SIZE, source="127.0.0.99")
@@ -59,8 +62,12 @@ class Ipv6(st.TestCase):
         self.assertEqual(r.rc, 0, r)
         self.assertEqual(st.sha1_file(os.path.join(down.download_dir, "six.bin")),
                          st.sha1_file(os.path.join(seed.share_dir, "six.bin")))
+        # The seed listens on ::1 only, so what it uploaded went over IPv6;
+        # the recorder may miss a download this short, but any peer it saw
+        # sending blocks is the seed at its IPv6 address.
+        self.assertGreaterEqual(seed.torrent("six.bin")["uploaded"], SIZE)
         served = {a: m for a, m in peers.items() if m.get("blocks", 0) > 0}
-        self.assertEqual(list(served), [st.fmt_addr(*seed.addr)], peers)
+        self.assertLessEqual(set(served), {st.fmt_addr(*seed.addr)}, peers)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -50,6 +51,37 @@ static void test_strnum_bounds(void **state)
 	assert_false(strnum_i64("-", INT64_MIN, INT64_MAX, &s));
 }
 
+/* Runs one log call with stderr captured; returns the line (static). */
+static const char *captured_line(int level, const char *msg)
+{
+	static char out[256];
+	int fds[2], saved = dup(STDERR_FILENO);
+
+	assert_int_equal(pipe(fds), 0);
+	dup2(fds[1], STDERR_FILENO);
+	log_msg(level, "some_function", "%s", msg);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(fds[1]);
+	ssize_t n = read(fds[0], out, sizeof out - 1);
+	close(fds[0]);
+	out[n > 0 ? n : 0] = '\0';
+	return out;
+}
+
+/* Operators get sentences; function names only on debug lines. */
+static void test_log_line_format(void **state)
+{
+	log_init("prog");
+	log_set_level(LOG_DEBUG);
+	assert_string_equal(captured_line(LOG_WARNING, "disk full"), "prog: warning: disk full\n");
+	assert_string_equal(captured_line(LOG_INFO, "ready"), "prog: info: ready\n");
+	assert_string_equal(captured_line(LOG_DEBUG, "detail"),
+	                    "prog: debug: some_function: detail\n");
+	log_set_level(LOG_INFO);
+	assert_string_equal(captured_line(LOG_DEBUG, "hidden"), "");
+}
+
 static void test_log_escape_and_levels(void **state)
 {
 	char out[16];
@@ -81,6 +113,7 @@ int main(void)
 		cmocka_unit_test(test_buf_grows_and_encodes_be),
 		cmocka_unit_test(test_strnum_bounds),
 		cmocka_unit_test(test_log_escape_and_levels),
+		cmocka_unit_test(test_log_line_format),
 		cmocka_unit_test(test_bencode_encoder),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

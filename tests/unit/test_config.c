@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -18,19 +19,36 @@ struct demo {
 	char *name;
 	char *mode;
 	struct config_strlist listen;
+	char *word;
 };
 
 static const char *const modes[] = { "off", "allow", "deny", NULL };
 static const char *const listen_def[] = { "0.0.0.0:1", "[::]:1", NULL };
 
+/* A value check of the kind a daemon adds (tracker URLs). */
+static bool check_no_x(const char *v, char *why, size_t whysz)
+{
+	if (strchr(v, 'x') == NULL)
+		return true;
+	snprintf(why, whysz, "\"x\" is not allowed");
+	return false;
+}
+
 static const struct config_key schema[] = {
-	{ "threads", CONFIG_INT, 0, 64, 4, NULL, NULL, NULL, offsetof(struct demo, threads) },
+	{ "threads", CONFIG_INT, 0, 64, 4, NULL, NULL, NULL,
+	  .offset = offsetof(struct demo, threads) },
 	{ "limits.big", CONFIG_INT64, 1, INT64_C(1) << 40, 1024, NULL, NULL, NULL,
-	  offsetof(struct demo, big) },
-	{ "flag", CONFIG_BOOL, 0, 1, 0, NULL, NULL, NULL, offsetof(struct demo, flag) },
-	{ "name", CONFIG_STRING, 1, 8, 0, "dflt", NULL, NULL, offsetof(struct demo, name) },
-	{ "mode", CONFIG_STRING, 0, 16, 0, "off", NULL, modes, offsetof(struct demo, mode) },
-	{ "listen", CONFIG_STRLIST, 1, 4, 0, NULL, listen_def, NULL, offsetof(struct demo, listen) },
+	  .offset = offsetof(struct demo, big) },
+	{ "flag", CONFIG_BOOL, 0, 1, 0, NULL, NULL, NULL, .offset = offsetof(struct demo, flag) },
+	{ "name", CONFIG_STRING, 1, 8, 0, "dflt", NULL, NULL,
+	  .offset = offsetof(struct demo, name) },
+	{ "mode", CONFIG_STRING, 0, 16, 0, "off", NULL, modes,
+	  .offset = offsetof(struct demo, mode) },
+	{ "word", CONFIG_STRING, 0, 16, 0, "", NULL, NULL,
+	  .offset = offsetof(struct demo, word),
+	  .check = check_no_x },
+	{ "listen", CONFIG_STRLIST, 1, 4, 0, NULL, listen_def, NULL,
+	  .offset = offsetof(struct demo, listen) },
 };
 #define NKEYS (sizeof schema / sizeof schema[0])
 
@@ -130,6 +148,7 @@ static void test_errors(void **state)
 	expect_error("limits: { big = 0; };\n",
 	             "1: setting 'limits.big' must be between 1 and 1099511627776 (got 0)");
 	expect_error("threads = ;\n", "1: syntax error");
+	expect_error("\nword = \"box\";\n", "2: setting 'word': \"x\" is not allowed");
 	/* Values are echoed escaped: the file may hold any bytes. */
 	expect_error("mode = \"a\\x01b\";\n",
 	             "1: setting 'mode' must be one of off, allow, deny (got \"a\\x01b\")");
@@ -145,6 +164,29 @@ static void test_missing_file(void **state)
 	assert_string_equal(err, "/nonexistent/x.conf: cannot open: No such file or directory");
 	/* Defaults survive a failed load. */
 	assert_string_equal(d.name, "dflt");
+	config_free(schema, NKEYS, &d);
+}
+
+/* libconfig's scanner exits the process when a read fails (a directory);
+ * anything but a regular file must be refused before it gets there. */
+static void test_not_a_file(void **state)
+{
+	struct demo d;
+	char err[CONFIG_ERR_MAX];
+	char dir[] = "/tmp/sta-test-config-dir-XXXXXX";
+
+	assert_non_null(mkdtemp(dir));
+	config_defaults(schema, NKEYS, &d);
+	assert_false(config_load_file(schema, NKEYS, dir, &d, err));
+	assert_non_null(strstr(err, "is a directory, not a file"));
+	char fifo[64];
+	snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	/* No writer: a blocking open would hang here. */
+	assert_false(config_load_file(schema, NKEYS, fifo, &d, err));
+	assert_non_null(strstr(err, "is not a regular file"));
+	unlink(fifo);
+	rmdir(dir);
 	config_free(schema, NKEYS, &d);
 }
 
@@ -169,6 +211,7 @@ int main(void)
 		cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_not_a_file),
 		cmocka_unit_test(test_reload_replaces_values),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

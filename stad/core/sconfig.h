@@ -36,6 +36,8 @@ bool sconfig_load(struct sconfig *c, const char *path, char err[CONFIG_ERR_MAX])
 /* Checks what the schema cannot: absolute directories, a parseable listen
  * address, per-torrent peers within the global limit. */
 bool sconfig_check(const struct sconfig *c, char err[CONFIG_ERR_MAX]);
+/* Logs what is allowed but probably a mistake (a missing share_dir). */
+void sconfig_warn(const struct sconfig *c);
 void sconfig_free(struct sconfig *c);
 
 #endif

@@ -1,20 +1,38 @@
 #include "sconfig.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include "http_client.h"
+#include "log.h"
 
 static const char *const log_levels[] = { "err", "warning", "notice", "info", "debug", NULL };
 
-#define F(name) offsetof(struct sconfig, name)
+/* "" (no tracker) or a URL the announcer can use. */
+static bool check_tracker(const char *v, char *why, size_t whysz)
+{
+	struct http_url u;
+
+	if (*v == '\0')
+		return true;
+	if (!http_url_parse(v, &u, why, whysz))
+		return false;
+	http_url_free(&u);
+	return true;
+}
+
+#define F(name) .offset = offsetof(struct sconfig, name)
 #define MIB (INT64_C(1) << 20)
 
 static const struct config_key sconfig_schema[] = {
 	{ "listen_port", CONFIG_INT, 1, 65535, 6881, NULL, NULL, NULL, F(listen_port) },
 	{ "listen_address", CONFIG_STRING, 1, 64, 0, "0.0.0.0", NULL, NULL, F(listen_address) },
 	{ "tracker", CONFIG_STRING, 0, 2048, 0, "http://127.0.0.1:6969/announce", NULL, NULL,
-	  F(tracker) },
+	  F(tracker), .check = check_tracker },
 	{ "state_dir", CONFIG_STRING, 1, 4000, 0, "/var/lib/sta", NULL, NULL, F(state_dir) },
 	{ "share_dir", CONFIG_STRING, 1, 4000, 0, "/var/lib/sta/share", NULL, NULL, F(share_dir) },
 	{ "download_dir", CONFIG_STRING, 1, 4000, 0, "/var/lib/sta/downloads", NULL, NULL,
@@ -80,4 +98,16 @@ bool sconfig_check(const struct sconfig *c, char err[CONFIG_ERR_MAX])
 		return false;
 	}
 	return true;
+}
+
+void sconfig_warn(const struct sconfig *c)
+{
+	struct stat st;
+
+	if (stat(c->share_dir, &st) != 0)
+		log_warn("share_dir %s does not exist (%s): nothing is shared from it; create it, "
+		         "or set share_dir to the folder to share", c->share_dir, strerror(errno));
+	else if (!S_ISDIR(st.st_mode))
+		log_warn("share_dir %s is not a directory: nothing is shared from it; set share_dir "
+		         "to the folder to share", c->share_dir);
 }
