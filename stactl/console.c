@@ -1,8 +1,11 @@
 #include "console.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <editline/readline.h>
 
@@ -105,6 +108,45 @@ static void console_sigint(int sig)
 	console_interrupted = 1;
 }
 
+/* The signal mask outside readline. Inside it SIGINT is blocked and let
+ * through only while waiting for a key (ppoll), so a ^C that comes before
+ * the wait cuts it short instead of being noticed after the next key. */
+static sigset_t console_mask;
+
+static int console_getc(FILE *in)
+{
+	struct pollfd pfd = { .fd = fileno(in), .events = POLLIN };
+	unsigned char ch;
+
+	while (!console_interrupted) {
+		int r = ppoll(&pfd, 1, NULL, &console_mask);
+		if (r < 0 && errno != EINTR)
+			return EOF;
+		if (r <= 0)
+			continue;
+		ssize_t n = read(pfd.fd, &ch, 1);
+		if (n == 1)
+			return ch;
+		if (n == 0 || (errno != EINTR && errno != EAGAIN))
+			return EOF;
+	}
+	return EOF;
+}
+
+/* readline, with ^C ending it early (console_interrupted set). */
+static char *console_readline(void)
+{
+	sigset_t block;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	console_interrupted = 0;
+	sigprocmask(SIG_BLOCK, &block, &console_mask);
+	char *line = readline("sta> ");
+	sigprocmask(SIG_SETMASK, &console_mask, NULL);
+	return line;
+}
+
 /* $HOME/.stactl_history, or NULL without a HOME. */
 static char *history_path(void)
 {
@@ -124,6 +166,7 @@ int console_run(struct stactl_session *s)
 	sigaction(SIGINT, &sa, &old);
 	s->console = true;
 	rl_readline_name = "stactl";
+	rl_getc_function = console_getc;
 	rl_attempted_completion_function = console_complete;
 	using_history();
 	stifle_history(HISTORY_LINES);
@@ -134,8 +177,7 @@ int console_run(struct stactl_session *s)
 	for (;;) {
 		char **words;
 		const char *err;
-		console_interrupted = 0;
-		char *line = readline("sta> ");
+		char *line = console_readline();
 		if (console_interrupted) {
 			printf("\n");
 			free(line);

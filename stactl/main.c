@@ -25,7 +25,8 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "\nOptions:\n"
 	        "  -s, --socket PATH  stad's control socket (default $STA_SOCKET, else %s)\n"
-	        "  -j, --json         print stad's replies as JSON (progress as JSON lines)\n"
+	        "  -j, --json         print stad's replies as JSON lines (progress events too),\n"
+	        "                     and errors as {\"error\",\"code\",\"exit\"} on stdout\n"
 	        "  -h, --help         this help; 'stactl help COMMAND' explains one command\n"
 	        "  -V, --version      print the version and the control protocol version\n"
 	        "\nExit status:\n"

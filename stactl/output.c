@@ -22,6 +22,9 @@ static const char *status_code(int status)
 }
 
 static int out_vfail(bool json, int status, const char *code, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
+static int out_vfail(bool json, int status, const char *code, const char *fmt, va_list ap)
 {
 	char msg[1024];
 

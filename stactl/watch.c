@@ -36,8 +36,10 @@ static void watch_draw(struct watch *w, bool final)
 	if (w->json || !w->pending || (!final && w->drawn && now - w->last_draw < pace))
 		return;
 	struct sta_buf line = STA_BUF_INIT;
-	/* Asked each time: the terminal may have been resized. */
-	render_progress(&line, &w->p, out_width());
+	/* Asked each time: the terminal may have been resized. Two more
+	 * columns stay free for the "^C" a terminal echoes. */
+	size_t width = out_width();
+	render_progress(&line, &w->p, w->tty && width > 20 ? width - 2 : width);
 	if (w->tty)
 		printf("\r%s\x1b[K%s", buf_cstr(&line), final ? "\n" : "");
 	else

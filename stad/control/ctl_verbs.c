@@ -18,7 +18,6 @@
 #include "torrent.h"
 #include "xmalloc.h"
 
-
 /* A request waiting on the tracker's catalog, or a CLOSE waiting for its
  * stopped announces. */
 struct ctl_op {
