@@ -1,8 +1,10 @@
 #include "console.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -101,50 +103,59 @@ static char **console_complete(const char *text, int start, int end)
 	return rl_completion_matches(text, verb_generator);
 }
 
-static volatile sig_atomic_t console_interrupted;
+/* SIGINT at the prompt: the handler writes a byte here and the loop drops
+ * the half-typed line. Not a flag checked after readline(): libedit retries
+ * a read cut short by a signal, so readline() did not return on every ^C. */
+static int console_sigpipe[2] = { -1, -1 };
 
 static void console_sigint(int sig)
 {
-	console_interrupted = 1;
+	int e = errno;
+	ssize_t w = write(console_sigpipe[1], "", 1);
+
+	(void)w;
+	errno = e;
 }
 
-/* The signal mask outside readline. Inside it SIGINT is blocked and let
- * through only while waiting for a key (ppoll), so a ^C that comes before
- * the wait cuts it short instead of being noticed after the next key. */
-static sigset_t console_mask;
+static char *console_line;
+static bool console_line_done;
 
-static int console_getc(FILE *in)
+static void console_on_line(char *line)
 {
-	struct pollfd pfd = { .fd = fileno(in), .events = POLLIN };
-	unsigned char ch;
+	console_line = line;
+	console_line_done = true;
+}
 
-	while (!console_interrupted) {
-		int r = ppoll(&pfd, 1, NULL, &console_mask);
-		if (r < 0 && errno != EINTR)
-			return EOF;
-		if (r <= 0)
-			continue;
-		ssize_t n = read(pfd.fd, &ch, 1);
-		if (n == 1)
-			return ch;
-		if (n == 0 || (errno != EINTR && errno != EAGAIN))
-			return EOF;
+enum prompt_result { PROMPT_LINE, PROMPT_EOF, PROMPT_INTERRUPTED };
+
+/* Reads one line at the prompt (heap, in *line) while watching for ^C. */
+static enum prompt_result console_prompt(char **line)
+{
+	struct pollfd fds[2] = { { .fd = STDIN_FILENO, .events = POLLIN },
+	                         { .fd = console_sigpipe[0], .events = POLLIN } };
+	char drain[64];
+
+	console_line = NULL;
+	console_line_done = false;
+	rl_callback_handler_install("sta> ", console_on_line);
+	while (!console_line_done) {
+		if (poll(fds, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (fds[1].revents & POLLIN) {
+			while (read(console_sigpipe[0], drain, sizeof drain) > 0)
+				;
+			rl_callback_handler_remove();
+			return PROMPT_INTERRUPTED;
+		}
+		if (fds[0].revents & (POLLIN | POLLHUP | POLLERR))
+			rl_callback_read_char();
 	}
-	return EOF;
-}
-
-/* readline, with ^C ending it early (console_interrupted set). */
-static char *console_readline(void)
-{
-	sigset_t block;
-
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	console_interrupted = 0;
-	sigprocmask(SIG_BLOCK, &block, &console_mask);
-	char *line = readline("sta> ");
-	sigprocmask(SIG_SETMASK, &console_mask, NULL);
-	return line;
+	rl_callback_handler_remove();
+	*line = console_line;
+	return console_line_done && console_line ? PROMPT_LINE : PROMPT_EOF;
 }
 
 /* $HOME/.stactl_history, or NULL without a HOME. */
@@ -160,13 +171,18 @@ int console_run(struct stactl_session *s)
 	char *hist = history_path();
 	struct sigaction sa = { .sa_handler = console_sigint }, old;
 
-	/* Ctrl-C at the prompt drops the line instead of leaving; no
-	 * SA_RESTART, so it cuts the read short. */
+	if (pipe2(console_sigpipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+		fprintf(stderr, "stactl: cannot start the console: %s\n", strerror(errno));
+		free(hist);
+		return ST_FAILED;
+	}
+	/* Ctrl-C at the prompt drops the line instead of leaving. */
 	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
 	sigaction(SIGINT, &sa, &old);
+	rl_catch_signals = 0;
 	s->console = true;
 	rl_readline_name = "stactl";
-	rl_getc_function = console_getc;
 	rl_attempted_completion_function = console_complete;
 	using_history();
 	stifle_history(HISTORY_LINES);
@@ -177,15 +193,13 @@ int console_run(struct stactl_session *s)
 	for (;;) {
 		char **words;
 		const char *err;
-		char *line = console_readline();
-		if (console_interrupted) {
+		char *line = NULL;
+		enum prompt_result r = console_prompt(&line);
+		if (r != PROMPT_LINE) {
 			printf("\n");
-			free(line);
+			if (r == PROMPT_EOF)
+				break;
 			continue;
-		}
-		if (!line) {
-			printf("\n");
-			break;
 		}
 		int n = console_split(line, &words, &err);
 		if (n > 0)
@@ -208,6 +222,9 @@ int console_run(struct stactl_session *s)
 			break;
 	}
 	sigaction(SIGINT, &old, NULL);
+	close(console_sigpipe[0]);
+	close(console_sigpipe[1]);
+	console_sigpipe[0] = console_sigpipe[1] = -1;
 	if (hist)
 		write_history(hist);
 	free(hist);

@@ -53,8 +53,8 @@ struct torrent *torrent_new(struct session *s, struct metainfo *mi, const char *
 	t->state = TS_CHECKING;
 	t->tracker_seeders = -1;
 	TAILQ_INIT(&t->peers);
-	t->picker = picker_new(t->mi.n_pieces, t->mi.piece_length, t->mi.total_length);
-	picker_seed(t->picker, ((uint64_t)arc4random() << 32) | arc4random());
+	t->picker = picker_new(t->mi.n_pieces, t->mi.piece_length, t->mi.total_length,
+	                       ((uint64_t)arc4random() << 32) | arc4random());
 	t->added = time(NULL);
 	if (rd) {
 		for (uint32_t i = bitfield_next_set(&rd->have, 0); i < rd->have.nbits;

@@ -76,10 +76,6 @@ static uint32_t rng_below(struct picker *p, uint32_t bound)
 	return (uint32_t)(((rng_next(p) >> 32) * bound) >> 32);
 }
 
-void picker_seed(struct picker *p, uint64_t seed)
-{
-	p->rng = seed ? seed : 0x9E3779B97F4A7C15ULL;
-}
 
 /* --- Availability buckets ------------------------------------------------ */
 
@@ -210,7 +206,27 @@ uint32_t picker_availability(const struct picker *p, uint32_t piece)
 
 /* --- Setup and geometry -------------------------------------------------- */
 
-struct picker *picker_new(uint32_t n_pieces, uint32_t piece_length, uint64_t total_length)
+/* Links every piece into bucket 0 in a random order drawn from the PRNG:
+ * the order in which pieces of equal availability are picked, so it must
+ * differ from client to client (see picker_new). */
+static void link_shuffled(struct picker *p)
+{
+	uint32_t *order = xreallocarray(NULL, p->n_pieces, sizeof *order);
+
+	for (uint32_t i = 0; i < p->n_pieces; i++)
+		order[i] = i;
+	for (uint32_t i = p->n_pieces - 1; i > 0; i--) {
+		uint32_t j = rng_below(p, i + 1), tmp = order[i];
+		order[i] = order[j];
+		order[j] = tmp;
+	}
+	for (uint32_t i = 0; i < p->n_pieces; i++)
+		bucket_link(p, order[i]);
+	free(order);
+}
+
+struct picker *picker_new(uint32_t n_pieces, uint32_t piece_length, uint64_t total_length,
+                          uint64_t seed)
 {
 	assert(n_pieces > 0 && piece_length > 0);
 	assert(total_length > (uint64_t)(n_pieces - 1) * piece_length);
@@ -224,12 +240,11 @@ struct picker *picker_new(uint32_t n_pieces, uint32_t piece_length, uint64_t tot
 	bitfield_init(&p->have, n_pieces);
 	bitfield_init(&p->busy, n_pieces);
 	p->pieces = xcalloc(n_pieces, sizeof *p->pieces);
-	picker_seed(p, 0);
+	p->rng = seed ? seed : 0x9E3779B97F4A7C15ULL;
 	bucket_reserve(p, 4);
-	for (uint32_t i = 0; i < n_pieces; i++) {
+	for (uint32_t i = 0; i < n_pieces; i++)
 		p->pieces[i].partial = NONE;
-		bucket_link(p, i);
-	}
+	link_shuffled(p);
 	p->n_cand = n_pieces;
 	p->start_budget = UINT32_MAX;
 	return p;

@@ -65,14 +65,17 @@ struct block_req {
 /* n_pieces > 0, piece_length > 0 (blocks are PICKER_BLOCK_SIZE, the last
  * block of a piece may be short), total_length consistent: in
  * ((n_pieces - 1) * piece_length, n_pieces * piece_length]. These come
- * from a validated metainfo; a mismatch is a caller bug (assert). The
- * caller frees the result with picker_free. */
-struct picker *picker_new(uint32_t n_pieces, uint32_t piece_length, uint64_t total_length);
+ * from a validated metainfo; a mismatch is a caller bug (assert).
+ *
+ * seed drives the PRNG (0: a fixed default, for deterministic tests):
+ * the random order in which pieces of equal availability are picked, the
+ * tie-breaks and the early random pick. Every client of a swarm must get
+ * its own seed: with the same order, leechers fetch the same pieces from
+ * the origin at the same time and have nothing to trade.
+ * The caller frees the result with picker_free. */
+struct picker *picker_new(uint32_t n_pieces, uint32_t piece_length, uint64_t total_length,
+                          uint64_t seed);
 void picker_free(struct picker *p);
-
-/* Seeds the internal PRNG (random tie-breaks and the early random pick);
- * a fixed default is used otherwise, so tests are deterministic. */
-void picker_seed(struct picker *p, uint64_t seed);
 
 /* Geometry. Out-of-range arguments give 0. */
 uint32_t picker_piece_size(const struct picker *p, uint32_t piece);

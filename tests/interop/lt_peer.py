@@ -1,16 +1,26 @@
 """A libtorrent peer for the interop tests, run by /usr/bin/python3 (the only
 interpreter that has python3-libtorrent).
 
-    lt_peer.py seed|leech TORRENT SAVE_DIR ADDR PORT [--timeout S]
+    lt_peer.py seed|leech TORRENT SAVE_DIR ADDR PORT [--timeout S] [--stay]
+                                                   [--go FILE]
 
 Listens and connects from ADDR only (one address per local peer, since
 libtorrent allows one connection per IP), with DHT, LSD, UPnP, NAT-PMP and
 uTP off so the tracker is the only way peers find each other. A leecher exits
 0 when the download is complete; a seeder prints "SEEDING" once it has checked
 its data and runs until killed. Both exit 2 on timeout or error.
+
+For swarms (tests/bench/swarm_bench): --stay keeps a leecher seeding after
+COMPLETE until it is killed; --go waits, session up and "READY" printed,
+until FILE exists before adding the torrent, so that many peers can be
+started at once without their interpreters' start-up in the timing. A
+SIGTERM or SIGINT prints a last status line (the upload counter with it)
+and exits 0.
 """
 
 import argparse
+import os
+import signal
 import sys
 import time
 
@@ -37,6 +47,12 @@ def session(addr, port):
     return s
 
 
+def print_status(st):
+    print("state=%s progress=%.3f peers=%d down=%d up=%d" %
+          (st.state, st.progress, st.num_peers, st.total_payload_download,
+           st.total_payload_upload), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("mode", choices=("seed", "leech"))
@@ -45,9 +61,15 @@ def main():
     ap.add_argument("addr")
     ap.add_argument("port", type=int)
     ap.add_argument("--timeout", type=float, default=60)
+    ap.add_argument("--stay", action="store_true")
+    ap.add_argument("--go")
     a = ap.parse_args()
 
     s = session(a.addr, a.port)
+    if a.go:
+        print("READY", flush=True)
+        while not os.path.exists(a.go):
+            time.sleep(0.01)
     p = lt.add_torrent_params()
     p.ti = lt.torrent_info(a.torrent)
     p.save_path = a.save_dir
@@ -55,6 +77,12 @@ def main():
     # incoming connection, so clear both.
     p.flags &= ~(lt.torrent_flags.paused | lt.torrent_flags.auto_managed)
     h = s.add_torrent(p)
+
+    def last_words(signum, frame):
+        print_status(h.status())
+        sys.exit(0)
+    signal.signal(signal.SIGTERM, last_words)
+    signal.signal(signal.SIGINT, last_words)
 
     deadline = time.monotonic() + a.timeout
     announced_seed = False
@@ -72,12 +100,13 @@ def main():
             return 2
         now = time.monotonic()
         if now - last >= 1:
-            print("state=%s progress=%.3f peers=%d down=%d up=%d" %
-                  (st.state, st.progress, st.num_peers, st.total_payload_download,
-                   st.total_payload_upload), flush=True)
+            print_status(st)
             last = now
-        if a.mode == "leech" and st.is_seeding:
+        if a.mode == "leech" and st.is_seeding and not announced_seed:
             print("COMPLETE", flush=True)
+            announced_seed = True
+            if a.stay:
+                continue
             # Let the "completed" announce go out before leaving.
             time.sleep(0.5)
             return 0
@@ -86,7 +115,7 @@ def main():
             announced_seed = True
             # Announce as a seeder now rather than at the next interval.
             h.force_reannounce()
-        time.sleep(0.1)
+        s.wait_for_alert(100)  # wakes at once on an alert (the finish, say)
     print("TIMEOUT after %.0fs" % a.timeout, flush=True)
     return 2
 

@@ -34,7 +34,8 @@ def source_dir():
     d = os.environ.get("STA_SOURCE_DIR")
     if d:
         return d
-    return os.path.normpath(os.path.join(os.path.dirname(__file__), "..", ".."))
+    # tests/lib/statest/core.py: three levels below the source tree.
+    return os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 
 
 def build_dir():
@@ -87,7 +88,8 @@ def sanitized():
         return False
     try:
         with open(os.path.join(d, "CMakeCache.txt")) as f:
-            return "STA_SANITIZE:BOOL=ON" in f.read()
+            cache = f.read()
+        return "STA_SANITIZE:BOOL=ON" in cache or "STA_TSAN:BOOL=ON" in cache
     except OSError:
         return False
 

@@ -43,7 +43,7 @@ static void receive_all(struct picker *p, const struct block_req *r, size_t n, u
 static void test_geometry(void **state)
 {
 	/* 3 pieces of 40000 bytes (not a block multiple), last one 5000. */
-	struct picker *p = picker_new(3, 40000, 85000);
+	struct picker *p = picker_new(3, 40000, 85000, 0);
 
 	assert_int_equal(picker_piece_size(p, 0), 40000);
 	assert_int_equal(picker_piece_size(p, 2), 5000);
@@ -77,7 +77,7 @@ static void test_last_piece_short_block(void **state)
 	/* 4 pieces of 64 KiB, the last 20000 bytes: 2 blocks, the second
 	 * 20000 - 16384 = 3616 bytes. */
 	uint64_t total = 3 * 65536 + 20000;
-	struct picker *p = picker_new(4, 65536, total);
+	struct picker *p = picker_new(4, 65536, total, 0);
 	struct block_req r[32];
 
 	for (uint32_t i = 0; i < 3; i++)
@@ -107,7 +107,7 @@ static void test_last_piece_short_block(void **state)
 
 static void test_single_block_torrent(void **state)
 {
-	struct picker *p = picker_new(1, 1000, 1000);
+	struct picker *p = picker_new(1, 1000, 1000, 0);
 	struct block_req r[4];
 	struct picker_recv rc;
 
@@ -125,7 +125,7 @@ static void test_rarest_first(void **state)
 {
 	/* 10 one-block pieces; pieces 0-3 ours so the early random pick is off.
 	 * Availability: 9:1, 5:2, 7:3, 4:4, 6:4, 8:5 (from bitfields). */
-	struct picker *p = picker_new(10, BS, 10 * BS);
+	struct picker *p = picker_new(10, BS, 10 * BS, 0);
 	uint32_t avail[10] = { 0, 0, 0, 0, 4, 2, 4, 3, 5, 1 };
 	struct bitfield peers[5];
 	struct block_req r[1];
@@ -173,11 +173,54 @@ static void test_rarest_first(void **state)
 	picker_free(p);
 }
 
+/* Pieces a fresh picker asks a seed for first, one a call (one-block
+ * pieces), after the early random picks. */
+static void first_picks(uint64_t seed, uint32_t n, uint32_t k, bool *picked)
+{
+	struct picker *p = picker_new(n, BS, (uint64_t)n * BS, seed);
+	struct block_req r;
+
+	picker_seed_add(p);
+	for (uint32_t i = 0; i < PICKER_RANDOM_UNTIL; i++) {
+		assert_int_equal(picker_next_blocks(p, NULL, 1, &r, 1), 1);
+		receive_all(p, &r, 1, 1);
+		assert_true(picker_piece_passed(p, r.piece));
+	}
+	for (uint32_t i = 0; i < k; i++) {
+		assert_int_equal(picker_next_blocks(p, NULL, 1, &r, 1), 1);
+		picked[r.piece] = true;
+	}
+	picker_free(p);
+}
+
+/* Leechers of one origin that take equally rare pieces in the same order
+ * fetch the same pieces at the same time and have nothing to trade (issue
+ * 6: every stad had the same order). Two seeds must give near-disjoint
+ * first picks; random overlap of 64 of 4096 is about one piece. One seed
+ * gives the same picks (tests stay deterministic). */
+static void test_order_differs_between_clients(void **state)
+{
+	enum { N = 4096, K = 64 };
+	static bool a[N], b[N], c[N];
+	uint32_t common = 0, same = 0;
+
+	(void)state;
+	first_picks(0x1234, N, K, a);
+	first_picks(0x5678, N, K, b);
+	first_picks(0x1234, N, K, c);
+	for (uint32_t i = 0; i < N; i++) {
+		common += a[i] && b[i];
+		same += a[i] && c[i];
+	}
+	assert_true(common <= 8);
+	assert_int_equal(same, K);
+}
+
 static void test_rarest_first_after_changes(void **state)
 {
 	/* Pieces 4..7 start equal, then haves make 6 the rarest and 5 the
 	 * most common. */
-	struct picker *p = picker_new(8, BS, 8 * BS);
+	struct picker *p = picker_new(8, BS, 8 * BS, 0);
 	struct block_req r[1];
 
 	for (uint32_t i = 0; i < 4; i++)
@@ -202,7 +245,7 @@ static void test_rarest_first_after_changes(void **state)
 
 static void test_only_pieces_peer_has(void **state)
 {
-	struct picker *p = picker_new(64, 2 * BS, 64ull * 2 * BS);
+	struct picker *p = picker_new(64, 2 * BS, 64ull * 2 * BS, 0);
 	struct bitfield bf;
 	uint32_t has[] = { 3, 17, 63, UINT32_MAX };
 	struct block_req r[32];
@@ -245,7 +288,7 @@ static void test_only_pieces_peer_has(void **state)
 static void test_partial_first_and_own_preferred(void **state)
 {
 	/* 8 pieces of 4 blocks; we have 4 so picks are rarest-first. */
-	struct picker *p = picker_new(8, 4 * BS, 8ull * 4 * BS);
+	struct picker *p = picker_new(8, 4 * BS, 8ull * 4 * BS, 0);
 	struct block_req a[4], b[4], r[8];
 
 	for (uint32_t i = 0; i < 4; i++)
@@ -285,7 +328,7 @@ static void test_partial_first_and_own_preferred(void **state)
 static void test_failed_piece(void **state)
 {
 	/* 6 pieces of 2 blocks; we have 4. */
-	struct picker *p = picker_new(6, 2 * BS, 6ull * 2 * BS);
+	struct picker *p = picker_new(6, 2 * BS, 6ull * 2 * BS, 0);
 	struct block_req r[8];
 
 	for (uint32_t i = 0; i < 4; i++)
@@ -317,7 +360,7 @@ static void test_failed_piece_only_source(void **state)
 {
 	/* The avoided peer still gets the piece when nobody else can take it,
 	 * and several senders mean no single suspect. */
-	struct picker *p = picker_new(1, 2 * BS, 2 * BS);
+	struct picker *p = picker_new(1, 2 * BS, 2 * BS, 0);
 	struct block_req r[4];
 	struct picker_recv rc;
 
@@ -339,7 +382,7 @@ static void test_failed_piece_only_source(void **state)
 
 static void test_endgame(void **state)
 {
-	struct picker *p = picker_new(2, 2 * BS, 4 * BS);
+	struct picker *p = picker_new(2, 2 * BS, 4 * BS, 0);
 	struct block_req r[8], d[8];
 	struct picker_recv rc;
 	struct bitfield has_x;
@@ -398,7 +441,7 @@ static void test_endgame(void **state)
  * handed out whatever it is. */
 static void test_start_budget(void **state)
 {
-	struct picker *p = picker_new(8, 4 * BS, 8ull * 4 * BS);
+	struct picker *p = picker_new(8, 4 * BS, 8ull * 4 * BS, 0);
 	struct block_req r[64];
 
 	picker_seed_add(p);
@@ -423,7 +466,7 @@ static void test_start_budget(void **state)
 
 static void test_peer_gone(void **state)
 {
-	struct picker *p = picker_new(4, 4 * BS, 16 * BS);
+	struct picker *p = picker_new(4, 4 * BS, 16 * BS, 0);
 	struct block_req r[16], r2[16];
 
 	assert_int_equal(picker_next_blocks(p, NULL, 1, r, 6), 6);
@@ -451,7 +494,7 @@ static void test_peer_gone(void **state)
 
 static void test_hostile_replies(void **state)
 {
-	struct picker *p = picker_new(3, 2 * BS, 6 * BS);
+	struct picker *p = picker_new(3, 2 * BS, 6 * BS, 0);
 	struct block_req r[8];
 	struct picker_recv rc;
 
@@ -510,7 +553,7 @@ static void test_hostile_replies(void **state)
 
 static void test_set_have_drops_partial(void **state)
 {
-	struct picker *p = picker_new(2, 2 * BS, 4 * BS);
+	struct picker *p = picker_new(2, 2 * BS, 4 * BS, 0);
 	struct block_req r[4];
 
 	assert_int_equal(picker_next_blocks(p, NULL, 1, r, 1), 1);
@@ -549,7 +592,7 @@ static void simulate(uint32_t n_pieces, uint32_t piece_len, uint64_t total, uint
                      bool with_seed_peer)
 {
 	enum { NP = 4 };
-	struct picker *p = picker_new(n_pieces, piece_len, total);
+	struct picker *p = picker_new(n_pieces, piece_len, total, seed);
 	struct sim_peer peers[NP];
 	uint32_t bpp = (piece_len + BS - 1) / BS;
 	uint8_t *got = xcalloc((size_t)n_pieces * bpp, 1);
@@ -557,7 +600,6 @@ static void simulate(uint32_t n_pieces, uint32_t piece_len, uint64_t total, uint
 	bool failed_once = false;
 	uint64_t bytes = 0;
 
-	picker_seed(p, seed);
 	for (int k = 0; k < NP; k++) {
 		bitfield_init(&peers[k].has, n_pieces);
 		peers[k].nq = 0;
@@ -663,6 +705,7 @@ int main(void)
 		cmocka_unit_test(test_single_block_torrent),
 		cmocka_unit_test(test_rarest_first),
 		cmocka_unit_test(test_rarest_first_after_changes),
+		cmocka_unit_test(test_order_differs_between_clients),
 		cmocka_unit_test(test_only_pieces_peer_has),
 		cmocka_unit_test(test_partial_first_and_own_preferred),
 		cmocka_unit_test(test_failed_piece),
