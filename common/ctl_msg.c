@@ -64,6 +64,15 @@ static const struct ctl_field request_args_f[] = {
 static const struct ctl_field share_args_f[] = {
 	F_ARG(struct ctl_share_args, path, true),
 };
+static const struct ctl_field update_args_f[] = {
+	F_ARG(struct ctl_update_args, after, false),
+	F_INT(struct ctl_update_args, limit),
+};
+static const struct ctl_field search_args_f[] = {
+	F_ARG(struct ctl_search_args, after, false),
+	F_INT(struct ctl_search_args, limit),
+	F_ARG(struct ctl_search_args, words, true),
+};
 static const struct ctl_field torrent_args_f[] = {
 	F_INT(struct ctl_torrent_args, delete_data),
 	F_ARG(struct ctl_torrent_args, torrent, true),
@@ -122,6 +131,7 @@ static const struct ctl_field close_reply_f[] = {
 };
 static const struct ctl_field torrent_reply_f[] = {
 	F_INT(struct ctl_torrent_reply, changed),
+	F_TEXT(struct ctl_torrent_reply, note),
 	F_DICT(struct ctl_torrent_reply, torrent, torrent_s),
 };
 
@@ -131,6 +141,8 @@ static const struct ctl_schema error_s = SCHEMA(struct ctl_error, error_f);
 static const struct ctl_schema status_args_s = SCHEMA(struct ctl_status_args, status_args_f);
 static const struct ctl_schema request_args_s = SCHEMA(struct ctl_request_args, request_args_f);
 static const struct ctl_schema share_args_s = SCHEMA(struct ctl_share_args, share_args_f);
+static const struct ctl_schema update_args_s = SCHEMA(struct ctl_update_args, update_args_f);
+static const struct ctl_schema search_args_s = SCHEMA(struct ctl_search_args, search_args_f);
 static const struct ctl_schema torrent_args_s = SCHEMA(struct ctl_torrent_args, torrent_args_f);
 static const struct ctl_schema start_reply_s = SCHEMA(struct ctl_start_reply, start_reply_f);
 static const struct ctl_schema status_s = SCHEMA(struct ctl_status, status_f);
@@ -235,6 +247,16 @@ bool ctl_torrent_args_encode(struct sta_buf *b, uint16_t type, const struct ctl_
 	return encode(b, type, &torrent_args_s, m);
 }
 
+bool ctl_update_args_encode(struct sta_buf *b, const struct ctl_update_args *m)
+{
+	return encode(b, CTL_MSG_UPDATE, &update_args_s, m);
+}
+
+bool ctl_search_args_encode(struct sta_buf *b, const struct ctl_search_args *m)
+{
+	return encode(b, CTL_MSG_SEARCH, &search_args_s, m);
+}
+
 bool ctl_empty_encode(struct sta_buf *b, uint16_t type)
 {
 	return encode(b, type, NULL, NULL);
@@ -263,6 +285,24 @@ bool ctl_torrent_reply_encode(struct sta_buf *b, const struct ctl_torrent_reply 
 bool ctl_event_encode(struct sta_buf *b, const struct ctl_torrent *m)
 {
 	return encode(b, CTL_MSG_EVENT, &torrent_s, m);
+}
+
+bool ctl_listing_encode(struct sta_buf *b, const struct catalog_listing *l)
+{
+	struct sta_buf page = STA_BUF_INIT;
+	size_t start = ctl_frame_begin(b, CTL_MSG_OK);
+
+	/* The listing's dict entries are the payload's. */
+	catalog_listing_encode(&page, CATALOG_FMT_BENCODE, l->v, l->n, l->next);
+	buf_append(b, page.data + 1, page.len - 2);
+	buf_free(&page);
+	return ctl_frame_end(b, start);
+}
+
+bool ctl_listing_decode(const struct be_doc *doc, struct catalog_listing *l, size_t *skipped,
+                        char *err, size_t errlen)
+{
+	return catalog_listing_decode(doc->data, doc->len, l, skipped, err, errlen);
 }
 
 void ctl_frame_error(struct sta_buf *b, const char *code, const char *message)
@@ -440,6 +480,18 @@ bool ctl_torrent_args_decode(const struct be_doc *doc, struct ctl_torrent_args *
                              size_t errlen)
 {
 	return decode(doc, &torrent_args_s, m, err, errlen);
+}
+
+bool ctl_update_args_decode(const struct be_doc *doc, struct ctl_update_args *m, char *err,
+                            size_t errlen)
+{
+	return decode(doc, &update_args_s, m, err, errlen);
+}
+
+bool ctl_search_args_decode(const struct be_doc *doc, struct ctl_search_args *m, char *err,
+                            size_t errlen)
+{
+	return decode(doc, &search_args_s, m, err, errlen);
 }
 
 bool ctl_start_reply_decode(const struct be_doc *doc, struct ctl_start_reply *m, char *err,

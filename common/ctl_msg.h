@@ -24,6 +24,7 @@
 
 #include "bencode.h"
 #include "buf.h"
+#include "catalog_proto.h"
 
 #define CTL_UNKNOWN (-1)
 #define CTL_ARG_MAX 4096
@@ -77,6 +78,17 @@ struct ctl_request_args {
 /* SHARE. */
 struct ctl_share_args {
 	struct ctl_str path;            /* arg, required: absolute path */
+};
+/* UPDATE: a page of the catalog. */
+struct ctl_update_args {
+	struct ctl_str after;           /* arg: the "next" of the previous page */
+	int64_t limit;                  /* entries, 1 to CATALOG_LIMIT_MAX */
+};
+/* SEARCH: a page of the entries whose names hold the words. */
+struct ctl_search_args {
+	struct ctl_str after;
+	int64_t limit;
+	struct ctl_str words;           /* arg, required */
 };
 /* REMOVE, PAUSE, RESUME, WATCH. */
 struct ctl_torrent_args {
@@ -155,6 +167,8 @@ struct ctl_close_reply {
  * known already, paused already, ...). */
 struct ctl_torrent_reply {
 	int64_t changed;
+	struct ctl_str note;            /* REQUEST: which of several same-named
+	                                   catalog entries was chosen */
 	struct ctl_torrent *torrent;
 };
 
@@ -168,6 +182,8 @@ bool ctl_request_args_encode(struct sta_buf *b, const struct ctl_request_args *m
 bool ctl_share_args_encode(struct sta_buf *b, const struct ctl_share_args *m);
 /* type: CTL_MSG_REMOVE, _PAUSE, _RESUME or _WATCH. */
 bool ctl_torrent_args_encode(struct sta_buf *b, uint16_t type, const struct ctl_torrent_args *m);
+bool ctl_update_args_encode(struct sta_buf *b, const struct ctl_update_args *m);
+bool ctl_search_args_encode(struct sta_buf *b, const struct ctl_search_args *m);
 /* A message without a payload: START, UPDATE, CLOSE, an empty OK. */
 bool ctl_empty_encode(struct sta_buf *b, uint16_t type);
 bool ctl_start_reply_encode(struct sta_buf *b, const struct ctl_start_reply *m);
@@ -175,6 +191,12 @@ bool ctl_status_encode(struct sta_buf *b, const struct ctl_status *m);
 bool ctl_close_reply_encode(struct sta_buf *b, const struct ctl_close_reply *m);
 bool ctl_torrent_reply_encode(struct sta_buf *b, const struct ctl_torrent_reply *m);
 bool ctl_event_encode(struct sta_buf *b, const struct ctl_torrent *m);
+/* OK to UPDATE and SEARCH: the page in the catalog's own listing format
+ * (catalog_proto.h), decoded with its rules (an entry stad could not vouch
+ * for is skipped and counted). */
+bool ctl_listing_encode(struct sta_buf *b, const struct catalog_listing *l);
+bool ctl_listing_decode(const struct be_doc *doc, struct catalog_listing *l, size_t *skipped,
+                        char *err, size_t errlen);
 
 bool ctl_hello_decode(const struct be_doc *doc, struct ctl_hello *m, char *err, size_t errlen);
 bool ctl_hello_reply_decode(const struct be_doc *doc, struct ctl_hello_reply *m, char *err,
@@ -188,6 +210,10 @@ bool ctl_share_args_decode(const struct be_doc *doc, struct ctl_share_args *m, c
                            size_t errlen);
 bool ctl_torrent_args_decode(const struct be_doc *doc, struct ctl_torrent_args *m, char *err,
                              size_t errlen);
+bool ctl_update_args_decode(const struct be_doc *doc, struct ctl_update_args *m, char *err,
+                            size_t errlen);
+bool ctl_search_args_decode(const struct be_doc *doc, struct ctl_search_args *m, char *err,
+                            size_t errlen);
 bool ctl_start_reply_decode(const struct be_doc *doc, struct ctl_start_reply *m, char *err,
                             size_t errlen);
 bool ctl_status_decode(const struct be_doc *doc, struct ctl_status *m, char *err, size_t errlen);

@@ -17,7 +17,8 @@ static const struct {
 	{ CTL_MSG_REQUEST, "REQUEST" }, { CTL_MSG_SHARE, "SHARE" },
 	{ CTL_MSG_REMOVE, "REMOVE" }, { CTL_MSG_PAUSE, "PAUSE" },
 	{ CTL_MSG_RESUME, "RESUME" }, { CTL_MSG_CLOSE, "CLOSE" },
-	{ CTL_MSG_WATCH, "WATCH" },   { CTL_MSG_OK, "OK" },
+	{ CTL_MSG_WATCH, "WATCH" },   { CTL_MSG_SEARCH, "SEARCH" },
+	{ CTL_MSG_OK, "OK" },
 	{ CTL_MSG_ERROR, "ERROR" },   { CTL_MSG_EVENT, "EVENT" },
 };
 

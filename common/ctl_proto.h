@@ -21,7 +21,9 @@
  *   STATUS  ctl_status_args      -> OK ctl_status (the torrents, with their
  *                                   peers when asked)
  *   START   -                    -> OK ctl_start_reply
- *   UPDATE  -                    -> OK: files (the catalog's entries)
+ *   UPDATE  ctl_update_args      -> OK: a page of the catalog, in the
+ *                                   listing format of catalog_proto.h
+ *   SEARCH  ctl_search_args      -> OK: a page, as UPDATE
  *   REQUEST ctl_request_args     -> OK ctl_torrent_reply
  *   SHARE   ctl_share_args       -> OK ctl_torrent_reply (once hashed)
  *   REMOVE, PAUSE, RESUME  ctl_torrent_args -> OK ctl_torrent_reply
@@ -31,10 +33,12 @@
  *                                   time something in it changes
  *   ERROR   ctl_error (code: CTL_ERR_*, message: a sentence for the user)
  *
- * Version 2: typed payloads (ctl_msg.h); STATUS says whether stad is closed
- * and each torrent's path, ratio and tracker seeders; replies to REQUEST,
- * SHARE, REMOVE, PAUSE, RESUME and CLOSE say what changed; WATCH
- * sends an event only when it differs from the last one.
+ * Version 2: SEARCH, and pages of the catalog. Version 3: typed payloads
+ * (ctl_msg.h); UPDATE and SEARCH answer in the catalog's listing format;
+ * STATUS says whether stad is closed and each torrent's path, ratio and
+ * tracker seeders; replies to REQUEST, SHARE, REMOVE, PAUSE, RESUME and
+ * CLOSE say what changed; WATCH sends an event only when it differs from
+ * the last one.
  */
 #ifndef STA_CTL_PROTO_H
 #define STA_CTL_PROTO_H
@@ -46,7 +50,7 @@
 #include "bencode.h"
 #include "buf.h"
 
-#define CTL_PROTO_VERSION 2
+#define CTL_PROTO_VERSION 3
 #define CTL_HEADER_LEN 8
 #define CTL_FRAME_MAX (1024 * 1024)
 
@@ -65,6 +69,7 @@ enum ctl_msg {
 	CTL_MSG_RESUME = 0x0108,
 	CTL_MSG_CLOSE = 0x0109,
 	CTL_MSG_WATCH = 0x010a,
+	CTL_MSG_SEARCH = 0x010b,
 
 	CTL_MSG_OK = 0x0201,
 	CTL_MSG_ERROR = 0x0202,

@@ -6,9 +6,11 @@
 #include <sys/stat.h>
 
 #include "ctl_msg.h"
+#include "hex.h"
 #include "ctl_proto.h"
 #include "output.h"
 #include "render.h"
+#include "strnum.h"
 #include "views.h"
 #include "watch.h"
 #include "xmalloc.h"
@@ -16,12 +18,15 @@
 #define F_DETACH 1u
 #define F_PEERS 2u
 #define F_DELETE 4u
+#define F_PAGE 8u   /* --limit N and --after CURSOR */
 
 struct cmd {
 	char **args;
 	int nargs;
 	bool json;
 	unsigned flags;
+	const char *after;  /* F_PAGE */
+	int64_t limit;      /* F_PAGE; CTL_UNKNOWN = stad's default */
 };
 
 struct verb {
@@ -98,25 +103,9 @@ static int cmd_start(struct stactl_session *s, const struct verb *v, const struc
 	return ST_OK;
 }
 
-/* The catalog's entries (the listing format of trackerd, re-encoded by
- * stad): a string field escaped, or "?". */
-static void add_field(struct table *t, const struct be_doc *doc, const struct be_node *dict,
-                      const char *key)
-{
-	size_t len;
-	const uint8_t *p = dict ? be_dict_get_str(doc, dict, key, &len) : NULL;
-
-	table_add_str(t, p ? (struct ctl_str){ (const char *)p, len } : (struct ctl_str){ 0 });
-}
-
-static int64_t int_field(const struct be_doc *doc, const struct be_node *dict, const char *key)
-{
-	int64_t v;
-
-	return dict && be_dict_get_int(doc, dict, key, &v) && v >= 0 ? v : CTL_UNKNOWN;
-}
-
-static int cmd_update(struct stactl_session *s, const struct verb *v, const struct cmd *c)
+/* Prints a page of the catalog and, when more follow, how to see them. */
+static int print_listing(struct stactl_session *s, const struct cmd *c, const char *verb,
+                         const char *words)
 {
 	static const struct table_col cols[] = {
 		{ .head = "NAME", .max = 48, .min = 8 },
@@ -125,39 +114,67 @@ static int cmd_update(struct stactl_session *s, const struct verb *v, const stru
 		{ .head = "LEECHERS", .right = true, .drop = 1 },
 		{ .head = "INFO-HASH", .prefix = true, .min = 8 },
 	};
+	struct catalog_listing l;
 	struct sta_buf b = STA_BUF_INIT;
 	struct table t;
+	size_t skipped;
+	char why[160], hex[41];
 
-	ctl_empty_encode(&b, CTL_MSG_UPDATE);
-	int r = stactl_call(s, &b, c->json);
-	if (r != ST_OK)
-		return r;
-	const struct be_doc *doc = &s->client.doc;
-	const struct be_node *files = be_dict_get_type(doc, client_root(&s->client), "files",
-	                                               BE_LIST);
-	if (!files)
-		return bad_reply(c, "the reply has no 'files' list");
+	if (!ctl_listing_decode(&s->client.doc, &l, &skipped, why, sizeof why))
+		return bad_reply(c, why);
 	if (c->json) {
 		out_json(&s->client);
+		catalog_listing_free(&l);
 		return ST_OK;
 	}
-	if (files->count == 0) {
-		printf("the catalog is empty\n");
-		return ST_OK;
-	}
+	if (l.n == 0 && !skipped && !c->after)
+		printf(words ? "nothing in the catalog matches\n" : "the catalog is empty\n");
 	table_init(&t, sizeof cols / sizeof cols[0], cols);
-	for (const struct be_node *f = be_first(doc, files); f; f = be_next(doc, f)) {
-		const struct be_node *d = f->type == BE_DICT ? f : NULL;
-		add_field(&t, doc, d, "name");
-		table_add_num(&t, render_size, int_field(doc, d, "size"));
-		table_add_num(&t, render_count, int_field(doc, d, "seeders"));
-		table_add_num(&t, render_count, int_field(doc, d, "leechers"));
-		add_field(&t, doc, d, "info_hash");
+	for (size_t i = 0; i < l.n; i++) {
+		table_add_str(&t, ctl_str_c(l.v[i].name));
+		table_add_num(&t, render_size, (int64_t)l.v[i].size);
+		table_add_num(&t, render_count, l.v[i].seeders);
+		table_add_num(&t, render_count, l.v[i].leechers);
+		hex_encode(l.v[i].info_hash, 20, hex);
+		table_add(&t, hex);
 	}
-	table_render(&t, &b, out_width());
+	if (l.n)
+		table_render(&t, &b, out_width());
 	table_free(&t);
 	print_buf(&b);
+	if (skipped)
+		printf("%zu entr%s stad sent could not be read\n", skipped, skipped == 1 ? "y" : "ies");
+	if (l.next[0])
+		printf("more: %s%s --after %s%s%s%s\n", s->console ? "" : "stactl ", verb, l.next,
+		       words ? " '" : "", words ? words : "", words ? "'" : "");
+	catalog_listing_free(&l);
 	return ST_OK;
+}
+
+static int cmd_update(struct stactl_session *s, const struct verb *v, const struct cmd *c)
+{
+	struct sta_buf b = STA_BUF_INIT;
+	struct ctl_update_args args = { ctl_str_c(c->after), c->limit };
+
+	ctl_update_args_encode(&b, &args);
+	int r = stactl_call(s, &b, c->json);
+	return r == ST_OK ? print_listing(s, c, "update", NULL) : r;
+}
+
+static int cmd_search(struct stactl_session *s, const struct verb *v, const struct cmd *c)
+{
+	struct sta_buf b = STA_BUF_INIT, words = STA_BUF_INIT;
+
+	for (int i = 0; i < c->nargs; i++)
+		buf_printf(&words, "%s%s", i ? " " : "", c->args[i]);
+	struct ctl_search_args args = { ctl_str_c(c->after), c->limit,
+		                        ctl_str_c(buf_cstr(&words)) };
+	ctl_search_args_encode(&b, &args);
+	int r = stactl_call(s, &b, c->json);
+	if (r == ST_OK)
+		r = print_listing(s, c, "search", buf_cstr(&words));
+	buf_free(&words);
+	return r;
 }
 
 static int cmd_status(struct stactl_session *s, const struct verb *v, const struct cmd *c)
@@ -269,6 +286,11 @@ static int cmd_request(struct stactl_session *s, const struct verb *v, const str
 	bool hash_ok = h.p && h.len > 0 && h.len <= 64 && !memchr(h.p, '\0', h.len);
 	char *watch = hash_ok ? ctl_str_dup(h) : xstrdup(target);
 	if (!c->json) {
+		if (reply.note.p) {
+			render_str(&b, reply.note);
+			printf("%s\n", buf_cstr(&b));
+			buf_clear(&b);
+		}
 		buf_append_str(&b, reply.changed == 0 ? "known already: " : "requested ");
 		describe(&b, reply.torrent);
 		printf("%s\n", buf_cstr(&b));
@@ -386,9 +408,16 @@ static const struct verb verbs[] = {
 	  "Asks stad to announce its torrents to the tracker and publish their metainfo\n"
 	  "  to the catalog; after 'close', opens stad again.",
 	  0, 0, 0, 0, NULL, NULL, cmd_start },
-	{ "update", "", "list the tracker's catalog",
-	  "Fetches the catalog: name, size, seeders, leechers and info-hash of each file.",
-	  0, 0, 0, 0, NULL, NULL, cmd_update },
+	{ "update", "[--limit N] [--after CURSOR]", "list the tracker's catalog, a page at a time",
+	  "Fetches the first page of the catalog (100 files by name, or --limit N up to\n"
+	  "  1000): name, size, seeders, leechers and info-hash. When more follow, the\n"
+	  "  last line says the command that shows the next page (--after CURSOR).",
+	  0, 0, F_PAGE, 0, NULL, NULL, cmd_update },
+	{ "search", "WORDS... [--limit N] [--after CURSOR]", "search the catalog by words",
+	  "Lists the catalog files whose names hold every word, as a word or the start\n"
+	  "  of one, in any case: whole-word matches first, then by seeders. Pages as\n"
+	  "  'update' does.",
+	  1, 64, F_PAGE, 0, NULL, NULL, cmd_search },
 	{ "request", "FILE [--detach]", "download FILE and show its progress",
 	  "FILE is a catalog name, an info-hash prefix or a .torrent file (a path with\n"
 	  "  a '/' or ending in .torrent, sent as an absolute path). Draws a progress\n"
@@ -493,6 +522,16 @@ static int parse_args(const struct verb *v, int argc, char **argv, struct cmd *c
 			c->json = true;
 			continue;
 		}
+		if ((v->flags & F_PAGE) && (strcmp(a, "--after") == 0 || strcmp(a, "--limit") == 0)) {
+			if (i + 1 == argc)
+				return usage_error(v, c, "missing value of ", a);
+			if (a[2] == 'a') {
+				c->after = argv[++i];
+			} else if (!strnum_i64(argv[++i], 1, 1000, &c->limit)) {
+				return usage_error(v, c, "--limit must be 1 to 1000, not ", argv[i]);
+			}
+			continue;
+		}
 		for (k = 0; k < sizeof opts / sizeof opts[0]; k++)
 			if (strcmp(a, opts[k].name) == 0 && (v->flags & opts[k].flag))
 				break;
@@ -510,7 +549,7 @@ static int parse_args(const struct verb *v, int argc, char **argv, struct cmd *c
 int commands_run(struct stactl_session *s, int argc, char **argv)
 {
 	const struct verb *v = verb_find(argv[0]);
-	struct cmd c = { .json = s->json };
+	struct cmd c = { .json = s->json, .limit = CTL_UNKNOWN };
 
 	if (!v)
 		return out_fail(s->json, ST_USAGE, NULL, "unknown command '%s'; '%s' lists the commands",

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "server.h"
+#include "stats.h"
 #include "swarm.h"
 
 struct evhttp_request;
@@ -17,6 +18,8 @@ struct http_call {
 	const char *path;      /* NUL-terminated, query stripped */
 	const char *query;     /* raw query after '?', "" when none */
 	size_t query_len;
+	enum stat_family fam;  /* of the client */
+	enum stat_hist kind;   /* where the request's time is counted */
 };
 
 void http_reply(struct http_call *c, int code, const char *reason, const char *type,
@@ -30,7 +33,22 @@ bool http_wants_json(const struct http_call *c);
 /* False (after replying 405) unless the method is allowed (GET admits HEAD). */
 bool http_method_ok(struct http_call *c, int allowed);
 
-/* http_catalog.c: GET /catalog, GET /catalog/<hex>.torrent, POST /catalog. */
+/* http_catalog.c: GET /catalog, GET and DELETE /catalog/<hex>.torrent,
+ * POST /catalog and /catalog/batch. */
 void http_catalog(struct http_call *c);
+void http_catalog_batch(struct http_call *c);
+
+/* metrics.c: the Prometheus text view of the counters (GET /metrics). */
+void metrics_render(struct tracker *tr, struct sta_buf *out);
+
+/* web.c: the pages for people. */
+struct catalog_query;
+struct catalog_page;
+struct stats;
+struct stats_view;
+void web_index_page(struct http_call *c, struct sta_buf *out);
+void web_catalog_page(struct http_call *c, const struct catalog_query *q,
+                      const struct catalog_page *page, struct sta_buf *out);
+void web_stats_page(struct stats *st, const struct stats_view *v, struct sta_buf *out);
 
 #endif

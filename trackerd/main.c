@@ -200,6 +200,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 
 	stats_tick(d->tr.stats);
 	sweep_slice(d);
+	catalog_tick(d->tr.catalog, d->tr.swarms);
 	if (++d->ticks % STATUS_EVERY == 0)
 		status_update(d);
 }
@@ -323,13 +324,14 @@ static bool open_state(struct daemon *d)
 	d->tr.n_workers = thread_count(d->cfg.threads);
 	d->tr.stats = stats_new(d->tr.n_workers);
 	d->tr.access = access_new();
-	d->tr.catalog = catalog_open(dir);
+	d->tr.catalog = catalog_open(dir, d->tr.n_workers);
 	free(dir);
 	if (d->tr.catalog == NULL) {
 		log_err("fix the permissions of %s or choose another directory with --state-dir",
 		        d->cfg.state_dir);
 		return false;
 	}
+	catalog_set_expiry(d->tr.catalog, (uint32_t)d->cfg.catalog_expire);
 	return load_access(&d->tr, &d->cfg);
 }
 

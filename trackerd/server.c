@@ -129,6 +129,23 @@ static bool open_addr(struct server *srv, const struct listen_spec *spec, int *f
 	return true;
 }
 
+/* The metrics listener: one socket, served by worker 0. */
+static bool open_metrics(struct server *srv, const char *text)
+{
+	struct listen_spec spec = { text, "metrics_listen", SOCK_STREAM };
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char shown[INET6_ADDRSTRLEN + 16];
+
+	if (!tconfig_parse_addr(text, &ss, &len) || !probe_addr(&ss, len, &spec))
+		return false;
+	srv->workers[0].metrics_fd = open_worker_socket(&ss, len, &spec);
+	addr_format(&ss, shown, sizeof shown);
+	if (srv->workers[0].metrics_fd >= 0)
+		log_info("serving /metrics on %s only", shown);
+	return srv->workers[0].metrics_fd >= 0;
+}
+
 static void close_fds(int *fds, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -171,6 +188,8 @@ bool server_open(struct server *srv, const struct tconfig *c, struct tracker *tr
 	srv->n_workers = tr->n_workers;
 	nw = srv->n_workers;
 	srv->workers = xcalloc(nw, sizeof *srv->workers);
+	for (unsigned w = 0; w < nw; w++)
+		srv->workers[w].metrics_fd = -1;
 	hfds = xcalloc(nw * nh + 1, sizeof *hfds);
 	ufds = xcalloc(nw * nu + 1, sizeof *ufds);
 	fds_init(hfds, nw * nh);
@@ -184,6 +203,8 @@ bool server_open(struct server *srv, const struct tconfig *c, struct tracker *tr
 		struct listen_spec spec = { c->udp_listen.v[a], "--udp", SOCK_DGRAM };
 		ok = open_addr(srv, &spec, ufds, nu, a, &ufams[a]);
 	}
+	if (ok && c->metrics_listen[0])
+		ok = open_metrics(srv, c->metrics_listen);
 	for (unsigned w = 0; ok && w < nw; w++) {
 		struct worker *wk = &srv->workers[w];
 		/* The worker owns its sockets from here, even if setup fails. */

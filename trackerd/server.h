@@ -26,6 +26,8 @@ struct worker {
 	struct stats_block *stats;
 	struct evhttp *http;
 	int *http_fds;           /* listening sockets, owned until evhttp takes them */
+	struct evhttp *metrics_http; /* worker 0 with metrics_listen: /metrics only */
+	int metrics_fd;          /* its socket until metrics_http takes it; -1 */
 	size_t n_http;
 	struct udp_worker *udp;
 	struct event *reload_ev; /* activated by the main thread after SIGHUP */

@@ -21,8 +21,38 @@ struct stats {
 
 static const char *const stat_names[STAT_COUNT] = {
 	"http_announce", "http_scrape", "udp_connect", "udp_announce", "udp_scrape",
-	"catalog", "publish", "http_errors", "udp_errors",
+	"catalog", "search", "publish", "withdraw", "http_errors", "udp_errors",
+	"http_bytes_in", "http_bytes_out", "udp_bytes_in", "udp_bytes_out",
 };
+
+static const char *const stat_labels[STAT_COUNT] = {
+	"HTTP announce", "HTTP scrape", "UDP connect", "UDP announce", "UDP scrape",
+	"catalog", "search", "publish", "withdraw", "HTTP errors", "UDP errors",
+	"HTTP bytes in", "HTTP bytes out", "UDP bytes in", "UDP bytes out",
+};
+
+const uint64_t stats_bucket_ns[STAT_BUCKETS] = {
+	10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000,
+	25000000, 50000000, 100000000, 250000000,
+};
+
+uint64_t stats_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+const char *stats_name(enum stat_id id)
+{
+	return stat_names[id];
+}
+
+const char *stats_label(enum stat_id id)
+{
+	return stat_labels[id];
+}
 
 struct stats *stats_new(unsigned n_blocks)
 {
@@ -32,9 +62,7 @@ struct stats *stats_new(unsigned n_blocks)
 	st->blocks = aligned_alloc(64, sizeof *st->blocks * n_blocks);
 	if (st->blocks == NULL)
 		abort();
-	for (unsigned i = 0; i < n_blocks; i++)
-		for (int j = 0; j < STAT_COUNT; j++)
-			atomic_init(&st->blocks[i].v[j], 0);
+	memset(st->blocks, 0, sizeof *st->blocks * n_blocks); /* atomics: all zero bits */
 	clock_gettime(CLOCK_MONOTONIC, &st->start);
 	pthread_mutex_init(&st->lock, NULL);
 	st->samples = 1; /* hist[0]: all zero at start */
@@ -55,13 +83,30 @@ struct stats_block *stats_block(struct stats *st, unsigned i)
 	return &st->blocks[i];
 }
 
-uint64_t stats_total(struct stats *st, enum stat_id id)
+uint64_t stats_total_family(struct stats *st, enum stat_id id, enum stat_family f)
 {
 	uint64_t sum = 0;
 
 	for (unsigned i = 0; i < st->n_blocks; i++)
-		sum += atomic_load_explicit(&st->blocks[i].v[id], memory_order_relaxed);
+		sum += atomic_load_explicit(&st->blocks[i].v[id][f], memory_order_relaxed);
 	return sum;
+}
+
+uint64_t stats_total(struct stats *st, enum stat_id id)
+{
+	return stats_total_family(st, id, STAT_V4) + stats_total_family(st, id, STAT_V6);
+}
+
+void stats_hist(struct stats *st, enum stat_hist h, uint64_t *counts, uint64_t *sum_ns)
+{
+	memset(counts, 0, (STAT_BUCKETS + 1) * sizeof *counts);
+	*sum_ns = 0;
+	for (unsigned i = 0; i < st->n_blocks; i++) {
+		const struct stats_block *b = &st->blocks[i];
+		for (unsigned k = 0; k <= STAT_BUCKETS; k++)
+			counts[k] += atomic_load_explicit(&b->hist[h][k], memory_order_relaxed);
+		*sum_ns += atomic_load_explicit(&b->hist_ns[h], memory_order_relaxed);
+	}
 }
 
 uint64_t stats_uptime(struct stats *st)
@@ -111,45 +156,4 @@ void stats_render_json(struct stats *st, const struct stats_view *v, struct sta_
 		buf_printf(out, "%s\"%s\":%.2f", j ? "," : "", stat_names[j],
 		           stats_rate(st, (enum stat_id)j));
 	buf_append_str(out, "}}\n");
-}
-
-static void html_row(struct sta_buf *out, const char *label, uint64_t value)
-{
-	buf_printf(out, "<tr><th>%s</th><td>%" PRIu64 "</td></tr>\n", label, value);
-}
-
-static void html_rate_row(struct stats *st, struct sta_buf *out, const char *label,
-                          enum stat_id id)
-{
-	buf_printf(out, "<tr><th>%s</th><td>%.2f/s</td><td>%" PRIu64 "</td></tr>\n", label,
-	           stats_rate(st, id), stats_total(st, id));
-}
-
-void stats_render_html(struct stats *st, const struct stats_view *v, struct sta_buf *out)
-{
-	uint64_t up = stats_uptime(st);
-
-	buf_append_str(out, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-	               "<title>trackerd statistics</title></head><body>\n"
-	               "<h1>trackerd</h1>\n<table>\n");
-	buf_printf(out, "<tr><th>uptime</th><td>%" PRIu64 "d %02" PRIu64 ":%02" PRIu64
-	           ":%02" PRIu64 "</td></tr>\n", up / 86400, up / 3600 % 24, up / 60 % 60, up % 60);
-	html_row(out, "threads", v->threads);
-	html_row(out, "swarms", v->swarms);
-	html_row(out, "seeders", v->seeders);
-	html_row(out, "leechers", v->leechers);
-	html_row(out, "peers", v->seeders + v->leechers);
-	html_row(out, "catalog entries", v->catalog_entries);
-	buf_append_str(out, "</table>\n<h2>Requests (last minute)</h2>\n<table>\n"
-	               "<tr><th></th><th>rate</th><th>total</th></tr>\n");
-	html_rate_row(st, out, "HTTP announce", STAT_HTTP_ANNOUNCE);
-	html_rate_row(st, out, "HTTP scrape", STAT_HTTP_SCRAPE);
-	html_rate_row(st, out, "UDP connect", STAT_UDP_CONNECT);
-	html_rate_row(st, out, "UDP announce", STAT_UDP_ANNOUNCE);
-	html_rate_row(st, out, "UDP scrape", STAT_UDP_SCRAPE);
-	html_rate_row(st, out, "catalog", STAT_CATALOG);
-	html_rate_row(st, out, "publish", STAT_PUBLISH);
-	html_rate_row(st, out, "HTTP errors", STAT_HTTP_ERRORS);
-	html_rate_row(st, out, "UDP errors", STAT_UDP_ERRORS);
-	buf_append_str(out, "</table>\n</body></html>\n");
 }

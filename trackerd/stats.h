@@ -16,16 +16,51 @@ enum stat_id {
 	STAT_UDP_CONNECT,
 	STAT_UDP_ANNOUNCE,
 	STAT_UDP_SCRAPE,
-	STAT_CATALOG,       /* catalog list and fetch requests */
-	STAT_PUBLISH,       /* accepted catalog publishes */
+	STAT_CATALOG,       /* catalog listings, lookups and fetches */
+	STAT_SEARCH,        /* catalog searches */
+	STAT_PUBLISH,       /* torrents added to the catalog */
+	STAT_WITHDRAW,      /* catalog entries withdrawn */
 	STAT_HTTP_ERRORS,   /* failure replies and 4xx over HTTP */
 	STAT_UDP_ERRORS,    /* error packets and dropped datagrams */
+	STAT_HTTP_BYTES_IN, /* bytes, as read from and written to the sockets */
+	STAT_HTTP_BYTES_OUT,
+	STAT_UDP_BYTES_IN,
+	STAT_UDP_BYTES_OUT,
 	STAT_COUNT,
 };
 
+/* The address family of the client a request came from. */
+enum stat_family {
+	STAT_V4,
+	STAT_V6,
+	STAT_FAMILIES,
+};
+
+/* Request-latency histograms: the time trackerd spent on a request, from
+ * the moment it was read until the reply was queued. */
+enum stat_hist {
+	HIST_HTTP_ANNOUNCE,
+	HIST_HTTP_SCRAPE,
+	HIST_HTTP_CATALOG,  /* listings, lookups, fetches */
+	HIST_HTTP_SEARCH,
+	HIST_HTTP_PUBLISH,  /* publish, batch and withdraw */
+	HIST_HTTP_OTHER,    /* pages, metrics, errors */
+	HIST_UDP_CONNECT,
+	HIST_UDP_ANNOUNCE,
+	HIST_UDP_SCRAPE,
+	HIST_COUNT,
+};
+
+#define STAT_BUCKETS 14     /* finite bucket bounds; one more counts +Inf */
+
 struct stats_block {
-	atomic_uint_fast64_t v[STAT_COUNT];
+	atomic_uint_fast64_t v[STAT_COUNT][STAT_FAMILIES];
+	atomic_uint_fast64_t hist[HIST_COUNT][STAT_BUCKETS + 1];
+	atomic_uint_fast64_t hist_ns[HIST_COUNT];
 } __attribute__((aligned(64)));
+
+/* Upper bounds of the buckets, in nanoseconds. */
+extern const uint64_t stats_bucket_ns[STAT_BUCKETS];
 
 struct stats;
 
@@ -41,20 +76,52 @@ void stats_free(struct stats *st);
 /* Block for worker i: only that worker writes it. */
 struct stats_block *stats_block(struct stats *st, unsigned i);
 
+/* Counters without a family count under STAT_V4 and are summed. */
 static inline void stats_inc(struct stats_block *b, enum stat_id id)
 {
-	atomic_fetch_add_explicit(&b->v[id], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&b->v[id][STAT_V4], 1, memory_order_relaxed);
 }
+
+static inline void stats_inc_family(struct stats_block *b, enum stat_id id,
+                                    enum stat_family f)
+{
+	atomic_fetch_add_explicit(&b->v[id][f], 1, memory_order_relaxed);
+}
+
+static inline void stats_observe(struct stats_block *b, enum stat_hist h, uint64_t ns)
+{
+	unsigned i = 0;
+
+	while (i < STAT_BUCKETS && ns > stats_bucket_ns[i])
+		i++;
+	atomic_fetch_add_explicit(&b->hist[h][i], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&b->hist_ns[h], ns, memory_order_relaxed);
+}
+
+/* CLOCK_MONOTONIC in nanoseconds, for latencies. */
+uint64_t stats_now_ns(void);
+
+static inline void stats_add(struct stats_block *b, enum stat_id id, uint64_t n)
+{
+	atomic_fetch_add_explicit(&b->v[id][STAT_V4], n, memory_order_relaxed);
+}
+
+/* "http_announce", ... (the JSON keys) and "HTTP announce", ... */
+const char *stats_name(enum stat_id id);
+const char *stats_label(enum stat_id id);
 
 /* Called once a second (from the main loop) to record history. */
 void stats_tick(struct stats *st);
 uint64_t stats_total(struct stats *st, enum stat_id id);
+uint64_t stats_total_family(struct stats *st, enum stat_id id, enum stat_family f);
+/* Sums a histogram over the workers: counts[STAT_BUCKETS + 1] per bucket
+ * (not cumulative) and the total in nanoseconds. */
+void stats_hist(struct stats *st, enum stat_hist h, uint64_t *counts, uint64_t *sum_ns);
 /* Average per second over the last minute (or since start, if shorter). */
 double stats_rate(struct stats *st, enum stat_id id);
 /* Seconds since stats_new. */
 uint64_t stats_uptime(struct stats *st);
 
 void stats_render_json(struct stats *st, const struct stats_view *v, struct sta_buf *out);
-void stats_render_html(struct stats *st, const struct stats_view *v, struct sta_buf *out);
 
 #endif

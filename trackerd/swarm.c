@@ -636,6 +636,32 @@ size_t swarm_sweep(struct swarm_table *t, uint32_t now, uint32_t timeout, unsign
 	return dropped;
 }
 
+static void shard_seeded(struct shard *sh, struct swarm_seeded **v, size_t *len, size_t *cap)
+{
+	pthread_mutex_lock(&sh->lock);
+	for (uint32_t i = 0; sh->seeders && i < sh->cap; i++) {
+		const struct swarm *s = sh->slots[i];
+		if (s == NULL || swarm_count(s, 1) == 0)
+			continue;
+		if (*len == *cap) {
+			*cap = *cap ? *cap * 2 : 256;
+			*v = xreallocarray(*v, *cap, sizeof **v);
+		}
+		struct swarm_seeded *e = &(*v)[(*len)++];
+		memcpy(e->info_hash, s->info_hash, TRACKER_HASH_LEN);
+		e->seeders = swarm_count(s, 1);
+		e->leechers = swarm_count(s, 0);
+	}
+	pthread_mutex_unlock(&sh->lock);
+}
+
+void swarm_seeded(struct swarm_table *t, unsigned first, unsigned n, struct swarm_seeded **v,
+                  size_t *len, size_t *cap)
+{
+	for (unsigned i = 0; i < n && i < SWARM_SHARDS; i++)
+		shard_seeded(&t->shards[(first + i) % SWARM_SHARDS], v, len, cap);
+}
+
 void swarm_totals(struct swarm_table *t, struct swarm_totals *tot)
 {
 	memset(tot, 0, sizeof *tot);

@@ -68,6 +68,17 @@ bool swarm_is_seeder(struct swarm_table *t, const uint8_t *info_hash, int family
 size_t swarm_sweep(struct swarm_table *t, uint32_t now, uint32_t timeout, unsigned first,
                    unsigned n);
 
+/* A swarm with at least one seeder, as swarm_seeded lists them. */
+struct swarm_seeded {
+	uint8_t info_hash[TRACKER_HASH_LEN];
+	uint32_t seeders;
+	uint32_t leechers;
+};
+/* Appends each swarm with a seeder in shards [first, first + n) to *v
+ * (grown as needed; *cap is its room) after its *len entries. */
+void swarm_seeded(struct swarm_table *t, unsigned first, unsigned n, struct swarm_seeded **v,
+                  size_t *len, size_t *cap);
+
 struct swarm_totals {
 	uint64_t swarms;
 	uint64_t seeders;

@@ -20,6 +20,7 @@ static const struct config_key tconfig_schema[] = {
 	  F(http_listen) },
 	{ "udp_listen", CONFIG_STRLIST, 0, TCONFIG_MAX_LISTEN, 0, NULL, listen_default, NULL,
 	  F(udp_listen) },
+	{ "metrics_listen", CONFIG_STRING, 0, 64, 0, "", NULL, NULL, F(metrics_listen) },
 	{ "threads", CONFIG_INT, 0, TCONFIG_MAX_THREADS, 0, NULL, NULL, NULL, F(threads) },
 	{ "state_dir", CONFIG_STRING, 1, 4000, 0, "/var/lib/sta-tracker", NULL, NULL,
 	  F(state_dir) },
@@ -32,6 +33,10 @@ static const struct config_key tconfig_schema[] = {
 	  F(max_peers_per_swarm) },
 	{ "max_torrent_size", CONFIG_INT64, 1024, INT64_C(256) << 20, INT64_C(4) << 20, NULL, NULL,
 	  NULL, F(max_torrent_size) },
+	{ "max_batch_size", CONFIG_INT64, 1024, INT64_C(1) << 30, INT64_C(64) << 20, NULL, NULL,
+	  NULL, F(max_batch_size) },
+	{ "catalog_expire", CONFIG_INT, 0, 3650 * DAY, 30 * DAY, NULL, NULL, NULL,
+	  F(catalog_expire) },
 	{ "publish_token", CONFIG_STRING, 0, 256, 0, "", NULL, NULL, F(publish_token) },
 	{ "access_mode", CONFIG_STRING, 0, 8, 0, "off", NULL, access_modes, F(access_mode) },
 	{ "access_file", CONFIG_STRING, 0, 4000, 0, "", NULL, NULL, F(access_file) },
@@ -102,9 +107,17 @@ static bool check_addrs(const struct config_strlist *l, const char *what, char *
 
 bool tconfig_check(const struct tconfig *c, char err[CONFIG_ERR_MAX])
 {
+	struct sockaddr_storage ss;
+	socklen_t len;
+
 	if (!check_addrs(&c->http_listen, "http_listen", err) ||
 	    !check_addrs(&c->udp_listen, "udp_listen", err))
 		return false;
+	if (c->metrics_listen[0] && !tconfig_parse_addr(c->metrics_listen, &ss, &len)) {
+		snprintf(err, CONFIG_ERR_MAX, "setting 'metrics_listen' must be ADDR:PORT or "
+		         "[ADDR6]:PORT (got \"%.200s\")", c->metrics_listen);
+		return false;
+	}
 	if (c->http_listen.n + c->udp_listen.n == 0) {
 		snprintf(err, CONFIG_ERR_MAX, "nothing to listen on: http_listen and udp_listen "
 		         "are both empty");

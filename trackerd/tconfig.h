@@ -17,6 +17,7 @@
 struct tconfig {
 	struct config_strlist http_listen;
 	struct config_strlist udp_listen;
+	char *metrics_listen;       /* "" = /metrics on the HTTP listeners */
 	int threads;
 	char *state_dir;
 	int announce_interval;
@@ -26,6 +27,8 @@ struct tconfig {
 	int max_swarms;
 	int max_peers_per_swarm;
 	int64_t max_torrent_size;
+	int64_t max_batch_size;
+	int catalog_expire;
 	char *publish_token;
 	char *access_mode;
 	char *access_file;

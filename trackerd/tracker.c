@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "access.h"
+#include "catalog.h"
 #include "config.h"
 #include "xmalloc.h"
 
@@ -25,6 +26,8 @@ bool tracker_init(struct tracker *tr, const struct tconfig *c)
 		return false;
 	pthread_mutex_init(&tr->live.token_lock, NULL);
 	tr->live.publish_token = xstrdup("");
+	tr->metrics_apart = c->metrics_listen[0] != '\0';
+	tr->started = (int64_t)time(NULL);
 	tr->swarms = swarm_table_new(table_key, (uint32_t)c->max_swarms,
 	                             (uint32_t)c->max_peers_per_swarm);
 	tracker_apply(tr, c);
@@ -48,6 +51,9 @@ void tracker_apply(struct tracker *tr, const struct tconfig *c)
 	atomic_store(&l->peer_timeout, (unsigned)c->peer_timeout);
 	atomic_store(&l->trust_ip, c->trust_ip_param);
 	atomic_store(&l->max_torrent_size, (long long)c->max_torrent_size);
+	atomic_store(&l->max_batch_size, (long long)c->max_batch_size);
+	if (tr->catalog)
+		catalog_set_expiry(tr->catalog, (uint32_t)c->catalog_expire);
 	pthread_mutex_lock(&l->token_lock);
 	config_set_str(&l->publish_token, c->publish_token);
 	pthread_mutex_unlock(&l->token_lock);

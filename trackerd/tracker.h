@@ -25,6 +25,7 @@ struct tracker_live {
 	atomic_uint peer_timeout;
 	atomic_bool trust_ip;
 	atomic_llong max_torrent_size;
+	atomic_llong max_batch_size;
 	pthread_mutex_t token_lock;
 	char *publish_token;    /* "" = publishing by token disabled */
 };
@@ -37,6 +38,8 @@ struct tracker {
 	struct stats *stats;
 	uint8_t udp_secret[16];
 	unsigned n_workers;
+	bool metrics_apart;      /* /metrics only on metrics_listen */
+	int64_t started;         /* Unix time */
 };
 
 /* Creates the state (random secrets from getrandom); access, catalog and

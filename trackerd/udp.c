@@ -67,6 +67,11 @@ static bool udp_conn_ok(const struct tracker *tr, const struct swarm_addr *a, ui
 	return id == udp_conn_id(tr, a, win) || id == udp_conn_id(tr, a, win - 1);
 }
 
+static enum stat_family fam_of(int family)
+{
+	return family == AF_INET6 ? STAT_V6 : STAT_V4;
+}
+
 static void udp_announce(struct udp_worker *uw, const struct swarm_addr *src, int family,
                          struct sta_buf *out)
 {
@@ -75,7 +80,7 @@ static void udp_announce(struct udp_worker *uw, const struct swarm_addr *src, in
 	struct announce_resp resp;
 	size_t fit = family == AF_INET ? UDP_PEERS_V4 : UDP_PEERS_V6;
 
-	stats_inc(w->stats, STAT_UDP_ANNOUNCE);
+	stats_inc_family(w->stats, STAT_UDP_ANNOUNCE, fam_of(family));
 	if (req->numwant > fit)
 		req->numwant = (uint32_t)fit;
 	/* The packet's IPv4 field is a claim like HTTP's ip=; tracker_announce
@@ -84,31 +89,32 @@ static void udp_announce(struct udp_worker *uw, const struct swarm_addr *src, in
 		req->ip_family = 0;
 	const char *fail = tracker_announce(w->tr, req, src, family, w->peers, &resp);
 	if (fail) {
-		stats_inc(w->stats, STAT_UDP_ERRORS);
+		stats_inc_family(w->stats, STAT_UDP_ERRORS, fam_of(family));
 		udp_encode_error(out, uw->req.transaction_id, fail);
 		return;
 	}
 	udp_encode_announce_reply(out, uw->req.transaction_id, &resp, family);
 }
 
-static void udp_scrape(struct udp_worker *uw, struct sta_buf *out)
+static void udp_scrape(struct udp_worker *uw, int family, struct sta_buf *out)
 {
 	struct worker *w = uw->w;
 	const char *fail;
 
-	stats_inc(w->stats, STAT_UDP_SCRAPE);
+	stats_inc_family(w->stats, STAT_UDP_SCRAPE, fam_of(family));
 	fail = tracker_scrape(w->tr, &uw->req.scrape, uw->scrape);
 	if (fail) {
-		stats_inc(w->stats, STAT_UDP_ERRORS);
+		stats_inc_family(w->stats, STAT_UDP_ERRORS, fam_of(family));
 		udp_encode_error(out, uw->req.transaction_id, fail);
 		return;
 	}
 	udp_encode_scrape_reply(out, uw->req.transaction_id, uw->scrape, uw->req.scrape.n);
 }
 
-/* Handles one datagram; leaves out empty when nothing is to be sent. */
-static void udp_handle(struct udp_worker *uw, const uint8_t *pkt, size_t len,
-                       const struct sockaddr *from, int family, struct sta_buf *out)
+/* Handles one datagram; leaves out empty when nothing is to be sent.
+ * Returns the histogram the request's time goes to (HIST_COUNT: none). */
+static enum stat_hist udp_handle(struct udp_worker *uw, const uint8_t *pkt, size_t len,
+                                 const struct sockaddr *from, int family, struct sta_buf *out)
 {
 	struct worker *w = uw->w;
 	struct tracker_error err;
@@ -116,28 +122,33 @@ static void udp_handle(struct udp_worker *uw, const uint8_t *pkt, size_t len,
 
 	buf_clear(out);
 	if (!tracker_addr_from_sockaddr(from, &src))
-		return;
+		return HIST_COUNT;
 	uw->req.transaction_id = 0;
 	if (!udp_decode_request(pkt, len, &uw->req, &err)) {
-		stats_inc(w->stats, STAT_UDP_ERRORS);
+		stats_inc_family(w->stats, STAT_UDP_ERRORS, fam_of(family));
 		/* Answer only what looks like a tracker request: never reflect
 		 * arbitrary traffic back at a (possibly spoofed) source. */
 		if (uw->req.transaction_id != 0 && len >= 16)
 			udp_encode_error(out, uw->req.transaction_id, err.msg);
-		return;
+		return HIST_COUNT;
 	}
 	if (uw->req.action == UDP_ACTION_CONNECT) {
-		stats_inc(w->stats, STAT_UDP_CONNECT);
+		stats_inc_family(w->stats, STAT_UDP_CONNECT, fam_of(family));
 		udp_encode_connect_reply(out, uw->req.transaction_id,
 		                         udp_conn_id(w->tr, &src, tracker_now() / CONN_WINDOW_SECS));
-	} else if (!udp_conn_ok(w->tr, &src, uw->req.connection_id)) {
-		stats_inc(w->stats, STAT_UDP_ERRORS);
-		udp_encode_error(out, uw->req.transaction_id, "connection id expired or invalid");
-	} else if (uw->req.action == UDP_ACTION_ANNOUNCE) {
-		udp_announce(uw, &src, family, out);
-	} else {
-		udp_scrape(uw, out);
+		return HIST_UDP_CONNECT;
 	}
+	if (!udp_conn_ok(w->tr, &src, uw->req.connection_id)) {
+		stats_inc_family(w->stats, STAT_UDP_ERRORS, fam_of(family));
+		udp_encode_error(out, uw->req.transaction_id, "connection id expired or invalid");
+		return HIST_COUNT;
+	}
+	if (uw->req.action == UDP_ACTION_ANNOUNCE) {
+		udp_announce(uw, &src, family, out);
+		return HIST_UDP_ANNOUNCE;
+	}
+	udp_scrape(uw, family, out);
+	return HIST_UDP_SCRAPE;
 }
 
 static void udp_send(struct udp_sock *us, unsigned n)
@@ -151,10 +162,12 @@ static void udp_send(struct udp_sock *us, unsigned n)
 			continue;
 		if (r <= 0) {
 			/* A full send buffer or an unreachable peer: drop this one. */
-			stats_inc(uw->w->stats, STAT_UDP_ERRORS);
+			stats_inc_family(uw->w->stats, STAT_UDP_ERRORS, fam_of(us->family));
 			done++;
 			continue;
 		}
+		for (int i = 0; i < r; i++)
+			stats_add(uw->w->stats, STAT_UDP_BYTES_OUT, uw->iov_out[done + i].iov_len);
 		done += (unsigned)r;
 	}
 }
@@ -181,11 +194,19 @@ static int udp_batch(struct udp_sock *us)
 	int n = recvmmsg(us->fd, uw->in, UDP_BATCH, MSG_DONTWAIT, NULL);
 	if (n <= 0)
 		return n;
+	/* One clock read a datagram: each one's end is the next one's start. */
+	uint64_t t = stats_now_ns();
 	for (int i = 0; i < n; i++) {
 		struct msghdr *h = &uw->in[i].msg_hdr;
+		stats_add(uw->w->stats, STAT_UDP_BYTES_IN, uw->in[i].msg_len);
 		if (h->msg_flags & MSG_TRUNC)
 			continue;
-		udp_handle(uw, uw->rx[i], uw->in[i].msg_len, h->msg_name, us->family, &uw->tx[m]);
+		enum stat_hist kind = udp_handle(uw, uw->rx[i], uw->in[i].msg_len, h->msg_name,
+		                                 us->family, &uw->tx[m]);
+		uint64_t t1 = stats_now_ns();
+		if (kind != HIST_COUNT)
+			stats_observe(uw->w->stats, kind, t1 - t);
+		t = t1;
 		if (uw->tx[m].len == 0)
 			continue;
 		uw->iov_out[m] = (struct iovec){ uw->tx[m].data, uw->tx[m].len };

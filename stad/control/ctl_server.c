@@ -215,7 +215,7 @@ static void handle_frame(struct ctl_client *c, const struct ctl_frame *f)
 		reply_hello(c, &doc);
 	} else if (!c->hello) {
 		client_fail(c, CTL_ERR_BAD_REQUEST, "send HELLO first");
-	} else if (f->type < CTL_MSG_STATUS || f->type > CTL_MSG_WATCH) {
+	} else if (f->type < CTL_MSG_STATUS || f->type > CTL_MSG_SEARCH) {
 		client_fail(c, CTL_ERR_BAD_REQUEST, "not a request");
 	} else {
 		c->busy = true;

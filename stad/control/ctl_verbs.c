@@ -7,10 +7,10 @@
 #include <sys/queue.h>
 
 #include "catalog_client.h"
+#include "catalog_resolve.h"
 #include "ctl_msg.h"
 #include "ctl_proto.h"
 #include "ctl_server.h"
-#include "hex.h"
 #include "log.h"
 #include "sconfig.h"
 #include "session.h"
@@ -26,7 +26,8 @@ struct ctl_op {
 	uint64_t id;
 	uint16_t type;
 	struct catalog_client_call *call;
-	char *target;              /* REQUEST */
+	struct catalog_resolve *resolve; /* REQUEST by name */
+	char *note;                /* REQUEST: which of several entries was chosen */
 	bool closes;               /* CLOSE: stad was open */
 };
 
@@ -49,7 +50,7 @@ struct ctl_verbs *ctl_verbs_new(struct ctl_server *srv, struct session *s)
 static void op_free(struct ctl_op *op)
 {
 	TAILQ_REMOVE(&op->v->ops, op, link);
-	free(op->target);
+	free(op->note);
 	free(op);
 }
 
@@ -60,6 +61,7 @@ void ctl_verbs_free(struct ctl_verbs *v)
 	while (!TAILQ_EMPTY(&v->ops)) {
 		struct ctl_op *op = TAILQ_FIRST(&v->ops);
 		catalog_client_cancel(op->call);
+		catalog_resolve_cancel(op->resolve);
 		op_free(op);
 	}
 	free(v);
@@ -89,17 +91,24 @@ static void reply_frame(struct ctl_verbs *v, uint64_t id, struct sta_buf *b, boo
 	buf_free(b);
 }
 
-/* changed, and t as it is now. */
-static void reply_torrent(struct ctl_verbs *v, uint64_t id, const struct torrent *t, bool changed)
+/* changed, and t as it is now; note: NULL, or which of several catalog
+ * entries REQUEST chose. */
+static void reply_torrent_note(struct ctl_verbs *v, uint64_t id, const struct torrent *t,
+                               bool changed, const char *note)
 {
 	struct sta_buf b = STA_BUF_INIT;
 	struct ctl_torrent c;
-	struct ctl_torrent_reply r = { changed, &c };
+	struct ctl_torrent_reply r = { changed, ctl_str_c(note), &c };
 
 	torrent_status(t, false, &c);
 	bool fits = ctl_torrent_reply_encode(&b, &r);
 	torrent_status_free(&c);
 	reply_frame(v, id, &b, fits);
+}
+
+static void reply_torrent(struct ctl_verbs *v, uint64_t id, const struct torrent *t, bool changed)
+{
+	reply_torrent_note(v, id, t, changed, NULL);
 }
 
 /* Whether an argument payload decoded; replies with the error when not. */
@@ -197,29 +206,9 @@ static void verb_close(struct ctl_verbs *v, uint64_t id)
 	session_close(v->s, close_done, v);
 }
 
-/* ---- UPDATE ---- */
+/* ---- UPDATE and SEARCH: one page of the catalog ---- */
 
-static void encode_entries(struct sta_buf *b, const struct catalog_entry *e, size_t n)
-{
-	char hex[41];
-
-	be_enc_cstr(b, "files");
-	be_enc_list_begin(b);
-	for (size_t i = 0; i < n; i++) {
-		hex_encode(e[i].info_hash, 20, hex);
-		be_enc_dict_begin(b);
-		be_enc_kv_int(b, "added", e[i].added);
-		be_enc_kv_str(b, "info_hash", hex, 40);
-		be_enc_kv_int(b, "leechers", e[i].leechers);
-		be_enc_kv_cstr(b, "name", e[i].name);
-		be_enc_kv_int(b, "seeders", e[i].seeders);
-		be_enc_kv_int(b, "size", (int64_t)e[i].size);
-		be_enc_end(b);
-	}
-	be_enc_end(b);
-}
-
-static void update_done(void *arg, const struct catalog_entry *e, size_t n, const char *error)
+static void listed(void *arg, const struct catalog_listing *l, const char *error)
 {
 	struct ctl_op *op = arg;
 	struct ctl_verbs *v = op->v;
@@ -231,9 +220,7 @@ static void update_done(void *arg, const struct catalog_entry *e, size_t n, cons
 		return;
 	}
 	struct sta_buf b = STA_BUF_INIT;
-	size_t start = ctl_frame_begin(&b, CTL_MSG_OK);
-	encode_entries(&b, e, n);
-	reply_frame(v, id, &b, ctl_frame_end(&b, start));
+	reply_frame(v, id, &b, ctl_listing_encode(&b, l));
 }
 
 static bool need_tracker(struct ctl_verbs *v, uint64_t id)
@@ -245,30 +232,79 @@ static bool need_tracker(struct ctl_verbs *v, uint64_t id)
 	return false;
 }
 
-/* Starts a catalog listing for op; false after replying with the error. */
-static bool list_catalog(struct ctl_verbs *v, struct ctl_op *op, catalog_list_cb cb)
+/* The page arguments: limit (1-1000) and after (a cursor from "next"). */
+static bool page_args(struct ctl_verbs *v, uint64_t id, struct ctl_str after, int64_t limit,
+                      struct catalog_query *q)
 {
-	char err[256];
+	bool ok = limit == CTL_UNKNOWN || (limit >= 1 && limit <= CATALOG_LIMIT_MAX);
 
-	op->call = catalog_client_list(v->s->base, v->s->dns, v->s->tracker_url, cb, op, err,
-	                               sizeof err);
-	if (op->call)
-		return true;
-	ctl_server_reply_error(v->srv, op->id, CTL_ERR_BAD_REQUEST, err);
-	op_free(op);
-	return false;
+	if (ok && limit != CTL_UNKNOWN)
+		q->limit = (uint32_t)limit;
+	if (ok && after.p) {
+		ok = q->has_after = catalog_cursor_decode(after.p, after.len, &q->after);
+		q->sort = q->after.sort;
+		q->desc = q->after.desc;
+	}
+	if (!ok)
+		ctl_server_reply_error(v->srv, id, CTL_ERR_BAD_REQUEST,
+		                       "limit must be 1 to 1000 and after a \"next\" from the "
+		                       "previous page");
+	return ok;
 }
 
-static void verb_update(struct ctl_verbs *v, uint64_t id)
+static void list_page(struct ctl_verbs *v, uint64_t id, uint16_t type,
+                      const struct catalog_query *q)
 {
-	if (need_tracker(v, id))
-		list_catalog(v, op_new(v, id, CTL_MSG_UPDATE), update_done);
+	struct ctl_op *op = op_new(v, id, type);
+	char err[256];
+
+	op->call = catalog_client_list(v->s->base, v->s->dns, v->s->tracker_url, q, listed, op,
+	                               err, sizeof err);
+	if (op->call == NULL) {
+		ctl_server_reply_error(v->srv, id, CTL_ERR_BAD_REQUEST, err);
+		op_free(op);
+	}
+}
+
+static void verb_update(struct ctl_verbs *v, uint64_t id, const struct be_doc *doc)
+{
+	struct ctl_update_args args;
+	struct catalog_query q;
+	char err[256];
+
+	catalog_query_init(&q);
+	if (args_ok(v, id, ctl_update_args_decode(doc, &args, err, sizeof err), err) &&
+	    need_tracker(v, id) && page_args(v, id, args.after, args.limit, &q))
+		list_page(v, id, CTL_MSG_UPDATE, &q);
+}
+
+static void verb_search(struct ctl_verbs *v, uint64_t id, const struct be_doc *doc)
+{
+	struct ctl_search_args args;
+	struct catalog_query q;
+	char err[256];
+
+	catalog_query_init(&q);
+	if (!args_ok(v, id, ctl_search_args_decode(doc, &args, err, sizeof err), err))
+		return;
+	if (args.words.len > CATALOG_WORDS_MAX) {
+		ctl_server_reply_error(v->srv, id, CTL_ERR_BAD_REQUEST, "give the words to search "
+		                       "for (\"words\", at most 256 bytes)");
+	} else if (need_tracker(v, id)) {
+		memcpy(q.words, args.words.p, args.words.len);
+		q.words[args.words.len] = '\0';
+		q.sort = CATALOG_SORT_RANK;
+		q.desc = true;
+		if (page_args(v, id, args.after, args.limit, &q))
+			list_page(v, id, CTL_MSG_SEARCH, &q);
+	}
 }
 
 /* ---- REQUEST ---- */
 
-/* Adds a torrent to download and replies with it. */
-static void add_download(struct ctl_verbs *v, uint64_t id, struct metainfo *mi)
+/* Adds a torrent to download and replies with it (and the note). */
+static void add_download(struct ctl_verbs *v, uint64_t id, struct metainfo *mi,
+                         const char *note)
 {
 	struct torrent *t, *existing;
 	char err[256];
@@ -278,7 +314,7 @@ static void add_download(struct ctl_verbs *v, uint64_t id, struct metainfo *mi)
 	if (t == NULL) {
 		metainfo_free(mi);
 		if (existing)
-			reply_torrent(v, id, existing, false);
+			reply_torrent_note(v, id, existing, false, note);
 		else
 			ctl_server_reply_error(v->srv, id, CTL_ERR_IO, err);
 		return;
@@ -286,7 +322,7 @@ static void add_download(struct ctl_verbs *v, uint64_t id, struct metainfo *mi)
 	log_info("%s: downloading \"%s\" (%llu bytes) into %s", t->hex, t->mi.name,
 	         (unsigned long long)t->mi.total_length, t->data_dir);
 	torrent_start(t);
-	reply_torrent(v, id, t, true);
+	reply_torrent_note(v, id, t, true, note);
 }
 
 static void fetch_done(void *arg, struct metainfo *mi, const char *error)
@@ -295,53 +331,33 @@ static void fetch_done(void *arg, struct metainfo *mi, const char *error)
 	struct ctl_verbs *v = op->v;
 	uint64_t id = op->id;
 
-	op_free(op);
-	if (mi == NULL) {
+	if (mi == NULL)
 		ctl_server_reply_error(v->srv, id, CTL_ERR_IO, error);
-		return;
-	}
-	add_download(v, id, mi);
+	else
+		add_download(v, id, mi, op->note);
+	op_free(op);
 	free(mi);
 }
 
-static bool entry_matches(const struct catalog_entry *e, const char *target)
-{
-	char hex[41];
-	size_t len = strlen(target);
-
-	if (strcmp(e->name, target) == 0)
-		return true;
-	hex_encode(e->info_hash, 20, hex);
-	return len >= 4 && len <= 40 && strncasecmp(hex, target, len) == 0;
-}
-
-static void request_listed(void *arg, const struct catalog_entry *e, size_t n, const char *error)
+static void resolved(void *arg, const struct catalog_entry *e, const char *note,
+                     const char *code, const char *error)
 {
 	struct ctl_op *op = arg;
 	struct ctl_verbs *v = op->v;
-	const struct catalog_entry *found = NULL;
-	size_t matches = 0;
 	char err[256];
 
-	op->call = NULL;
-	for (size_t i = 0; !error && i < n; i++)
-		if (entry_matches(&e[i], op->target) && matches++ == 0)
-			found = &e[i];
-	if (error || matches != 1) {
-		if (!error)
-			snprintf(err, sizeof err, matches ? "\"%.100s\" matches %zu catalog entries: "
-			         "give the info-hash" : "no file \"%.100s\" in the catalog",
-			         op->target, matches);
-		ctl_server_reply_error(v->srv, op->id,
-		                       error     ? CTL_ERR_IO
-		                       : matches ? CTL_ERR_BAD_REQUEST
-		                                 : CTL_ERR_NOT_FOUND,
-		                       error ? error : err);
+	op->resolve = NULL;
+	if (e == NULL) {
+		ctl_server_reply_error(v->srv, op->id, code, error);
 		op_free(op);
 		return;
 	}
-	op->call = catalog_client_fetch(v->s->base, v->s->dns, v->s->tracker_url,
-	                                found->info_hash, fetch_done, op, err, sizeof err);
+	if (note) {
+		log_info("%s", note);
+		op->note = xstrdup(note);
+	}
+	op->call = catalog_client_fetch(v->s->base, v->s->dns, v->s->tracker_url, e->info_hash,
+	                                fetch_done, op, err, sizeof err);
 	if (op->call == NULL) {
 		ctl_server_reply_error(v->srv, op->id, CTL_ERR_IO, err);
 		op_free(op);
@@ -354,7 +370,7 @@ static void request_file(struct ctl_verbs *v, uint64_t id, const char *path)
 	char err[512];
 
 	if (session_read_torrent(path, mi, err, sizeof err))
-		add_download(v, id, mi);
+		add_download(v, id, mi, NULL);
 	else
 		ctl_server_reply_error(v->srv, id, CTL_ERR_BAD_REQUEST, err);
 	free(mi);
@@ -377,9 +393,12 @@ static void verb_request(struct ctl_verbs *v, uint64_t id, const struct be_doc *
 		reply_torrent(v, id, t, was_paused);
 	} else if (need_tracker(v, id)) {
 		struct ctl_op *op = op_new(v, id, CTL_MSG_REQUEST);
-		op->target = target;
-		target = NULL;
-		list_catalog(v, op, request_listed);
+		op->resolve = catalog_resolve_start(v->s->base, v->s->dns, v->s->tracker_url, target,
+		                                    resolved, op, err, sizeof err);
+		if (op->resolve == NULL) {
+			ctl_server_reply_error(v->srv, id, CTL_ERR_BAD_REQUEST, err);
+			op_free(op);
+		}
 	}
 	free(target);
 }
@@ -431,7 +450,7 @@ static void verb_remove(struct ctl_verbs *v, uint64_t id, const struct be_doc *d
 	/* The reply describes it while it still exists. */
 	struct sta_buf b = STA_BUF_INIT;
 	struct ctl_torrent c;
-	struct ctl_torrent_reply r = { 1, &c };
+	struct ctl_torrent_reply r = { 1, { NULL, 0 }, &c };
 	torrent_status(t, false, &c);
 	bool fits = ctl_torrent_reply_encode(&b, &r);
 	torrent_status_free(&c);
@@ -476,7 +495,8 @@ void ctl_verbs_dispatch(struct ctl_verbs *v, uint64_t id, uint16_t type, const s
 	switch (type) {
 	case CTL_MSG_STATUS: verb_status(v, id, doc); break;
 	case CTL_MSG_START: verb_start(v, id); break;
-	case CTL_MSG_UPDATE: verb_update(v, id); break;
+	case CTL_MSG_UPDATE: verb_update(v, id, doc); break;
+	case CTL_MSG_SEARCH: verb_search(v, id, doc); break;
 	case CTL_MSG_REQUEST: verb_request(v, id, doc); break;
 	case CTL_MSG_SHARE: verb_share(v, id, doc); break;
 	case CTL_MSG_REMOVE: verb_remove(v, id, doc); break;

@@ -11,8 +11,6 @@
 #include "log.h"
 #include "xmalloc.h"
 
-#define NAME_MAX_LEN 4096
-#define FIELDS_PER_ENTRY 13     /* bencode nodes of one listing entry */
 #define TOKEN_HEADER "X-STA-Token"
 
 enum call_kind {
@@ -59,83 +57,6 @@ char *catalog_client_url(const char *announce_url, const char *suffix, char *err
 	return url;
 }
 
-void catalog_client_entries_free(struct catalog_entry *e, size_t n)
-{
-	for (size_t i = 0; e && i < n; i++)
-		free(e[i].name);
-	free(e);
-}
-
-static bool get_u32(const struct be_doc *d, const struct be_node *n, const char *key,
-                    uint32_t *out)
-{
-	int64_t v;
-
-	if (!be_dict_get_int(d, n, key, &v) || v < 0 || v > UINT32_MAX)
-		return false;
-	*out = (uint32_t)v;
-	return true;
-}
-
-/* One listing entry; false when any field is missing or bad. */
-static bool parse_entry(const struct be_doc *d, const struct be_node *n, struct catalog_entry *e)
-{
-	size_t name_len, hex_len;
-	int64_t size;
-	const uint8_t *name = be_dict_get_str(d, n, "name", &name_len);
-	const uint8_t *hex = be_dict_get_str(d, n, "info_hash", &hex_len);
-
-	if (!name || name_len == 0 || name_len > NAME_MAX_LEN || memchr(name, '\0', name_len) ||
-	    !hex || !hex_decode((const char *)hex, hex_len, e->info_hash, sizeof e->info_hash) ||
-	    !be_dict_get_int(d, n, "size", &size) || size < 0 ||
-	    !be_dict_get_int(d, n, "added", &e->added) ||
-	    !get_u32(d, n, "seeders", &e->seeders) || !get_u32(d, n, "leechers", &e->leechers))
-		return false;
-	e->size = (uint64_t)size;
-	e->name = xstrndup((const char *)name, name_len);
-	return true;
-}
-
-bool catalog_client_parse_list(const uint8_t *data, size_t len, struct catalog_entry **out,
-                               size_t *n, char *err, size_t errsz)
-{
-	const struct be_limits lim = {
-		.max_depth = 8,
-		.max_nodes = CATALOG_MAX_ENTRIES * FIELDS_PER_ENTRY + 8,
-	};
-	struct be_doc d;
-	struct be_error be;
-
-	*out = NULL;
-	*n = 0;
-	if (be_decode(&d, data, len, &lim, &be) != BE_OK) {
-		snprintf(err, errsz, "the catalog listing is not valid bencode (%s at byte %zu)",
-		         be_strerror(be.code), be.offset);
-		return false;
-	}
-	const struct be_node *root = be_root(&d);
-	const struct be_node *list = root ? be_dict_get_type(&d, root, "torrents", BE_LIST) : NULL;
-	if (!list) {
-		be_doc_free(&d);
-		snprintf(err, errsz, "the catalog listing has no \"torrents\" list");
-		return false;
-	}
-	struct catalog_entry *v = xcalloc(list->count ? list->count : 1, sizeof *v);
-	size_t k = 0, skipped = 0;
-	for (const struct be_node *it = be_first(&d, list); it; it = be_next(&d, it)) {
-		if (it->type == BE_DICT && parse_entry(&d, it, &v[k]))
-			k++;
-		else
-			skipped++;
-	}
-	if (skipped)
-		log_info("skipped %zu malformed catalog entries", skipped);
-	be_doc_free(&d);
-	*out = v;
-	*n = k;
-	return true;
-}
-
 /* "tracker 1.2.3.4:80 refused: HTTP 403: <failure reason>" */
 static void http_refusal(const struct catalog_client_call *c, const struct http_result *r,
                          char *out, size_t outsz)
@@ -159,13 +80,15 @@ static void http_refusal(const struct catalog_client_call *c, const struct http_
 static void list_done(struct catalog_client_call *c, const struct http_result *r, char *msg,
                       size_t msgsz)
 {
-	struct catalog_entry *e = NULL;
-	size_t n = 0;
+	struct catalog_listing l;
+	size_t skipped;
 
-	if (!catalog_client_parse_list(r->body, r->len, &e, &n, msg, msgsz))
-		return c->cb.list(c->arg, NULL, 0, msg);
-	c->cb.list(c->arg, e, n, NULL);
-	catalog_client_entries_free(e, n);
+	if (!catalog_listing_decode(r->body, r->len, &l, &skipped, msg, msgsz))
+		return c->cb.list(c->arg, NULL, msg);
+	if (skipped)
+		log_info("skipped %zu malformed catalog entries", skipped);
+	c->cb.list(c->arg, &l, NULL);
+	catalog_listing_free(&l);
 }
 
 static void fetch_done(struct catalog_client_call *c, const struct http_result *r, char *msg,
@@ -222,7 +145,7 @@ static void fail(struct catalog_client_call *c, const char *msg)
 {
 	switch (c->kind) {
 	case CALL_LIST:
-		return c->cb.list(c->arg, NULL, 0, msg);
+		return c->cb.list(c->arg, NULL, msg);
 	case CALL_FETCH:
 		return c->cb.fetch(c->arg, NULL, msg);
 	case CALL_PUBLISH:
@@ -274,18 +197,27 @@ static struct catalog_client_call *call_start(struct event_base *base, struct ev
 
 struct catalog_client_call *catalog_client_list(struct event_base *base,
                                                 struct evdns_base *dns,
-                                                const char *announce_url, catalog_list_cb cb,
-                                                void *arg, char *err, size_t errsz)
+                                                const char *announce_url,
+                                                const struct catalog_query *q,
+                                                catalog_list_cb cb, void *arg, char *err,
+                                                size_t errsz)
 {
 	struct catalog_client_call *c = xcalloc(1, sizeof *c);
 	struct http_req_opts o = {
 		.max_body = CATALOG_MAX_LIST, .timeout_s = CATALOG_TIMEOUT_S, .what = "tracker",
 	};
+	struct sta_buf path = STA_BUF_INIT;
 
 	c->kind = CALL_LIST;
 	c->cb.list = cb;
 	c->arg = arg;
-	return call_start(base, dns, c, announce_url, "/catalog", &o, err, errsz);
+	buf_append_str(&path, "/catalog?");
+	catalog_query_encode(q, &path);
+	buf_append_byte(&path, '\0');
+	struct catalog_client_call *r = call_start(base, dns, c, announce_url, (char *)path.data,
+	                                           &o, err, errsz);
+	buf_free(&path);
+	return r;
 }
 
 struct catalog_client_call *catalog_client_fetch(struct event_base *base,

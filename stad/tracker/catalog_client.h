@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "catalog_proto.h"
 #include "metainfo.h"
 
 struct event_base;
@@ -27,26 +28,14 @@ struct evdns_base;
 struct sockaddr;
 
 #define CATALOG_MAX_LIST (8u << 20)     /* bytes of a listing reply */
-#define CATALOG_MAX_ENTRIES 100000u
 #define CATALOG_MAX_TORRENT (8u << 20)  /* bytes of one fetched .torrent */
 #define CATALOG_TIMEOUT_S 15
 
-struct catalog_entry {
-	char *name;             /* NUL-free, NUL-terminated, as the tracker sent it
-	                           (escape with log_escape before printing) */
-	uint64_t size;
-	uint8_t info_hash[20];
-	uint32_t seeders;
-	uint32_t leechers;
-	int64_t added;          /* Unix time */
-};
-
 struct catalog_client_call;
 
-/* entries: n entries valid during the callback only; NULL/0 with error set
- * on failure. An empty catalog is n == 0 with error NULL. */
-typedef void (*catalog_list_cb)(void *arg, const struct catalog_entry *entries, size_t n,
-                                const char *error);
+/* l: one page, valid during the callback only; NULL with error set on
+ * failure. An empty page is l->n == 0 with error NULL. */
+typedef void (*catalog_list_cb)(void *arg, const struct catalog_listing *l, const char *error);
 /* mi: the fetched torrent, parsed and checked to have the requested
  * info-hash; the callback owns it (metainfo_free) and mi->raw holds the
  * exact bytes. NULL with error set on failure. */
@@ -58,10 +47,13 @@ typedef void (*catalog_publish_cb)(void *arg, const char *status, const char *er
 /* Each returns NULL, after calling nothing, only when announce_url cannot
  * serve a catalog; then err (errsz bytes) says why. dns may be NULL for
  * numeric hosts only (see http_client.h). */
+/* GET /catalog?<q>: a page of the listing, a name lookup or a search. */
 struct catalog_client_call *catalog_client_list(struct event_base *base,
                                                 struct evdns_base *dns,
-                                                const char *announce_url, catalog_list_cb cb,
-                                                void *arg, char *err, size_t errsz);
+                                                const char *announce_url,
+                                                const struct catalog_query *q,
+                                                catalog_list_cb cb, void *arg, char *err,
+                                                size_t errsz);
 struct catalog_client_call *catalog_client_fetch(struct event_base *base,
                                                  struct evdns_base *dns,
                                                  const char *announce_url,
@@ -79,14 +71,6 @@ struct catalog_client_call *catalog_client_publish(struct event_base *base,
                                                    const char *token, catalog_publish_cb cb,
                                                    void *arg, char *err, size_t errsz);
 void catalog_client_cancel(struct catalog_client_call *c);
-
-/* Parses a bencoded listing (d8:torrentsl d..e ... ee). Entries missing a
- * field or with a bad info_hash or name are skipped; a malformed document
- * is an error. On success *out (n entries) is the caller's, freed with
- * catalog_client_entries_free. Exposed for tests and fuzzing. */
-bool catalog_client_parse_list(const uint8_t *data, size_t len, struct catalog_entry **out,
-                               size_t *n, char *err, size_t errsz);
-void catalog_client_entries_free(struct catalog_entry *e, size_t n);
 
 /* "http://h:p/announce" -> "http://h:p" + suffix, as a heap string; NULL
  * with err for a non-http URL. */

@@ -8,6 +8,8 @@
  *   udp-fill     announce every one of --peers peers once, then exit
  *   http         HTTP/1.1 announces, keep-alive connections
  *   http-close   HTTP announces, one connection per request
+ *   http-paths   GET each line of --paths FILE in turn, keep-alive, and report
+ *                the latency of each request (p50, p99, max)
  *   hashes       print the info-hashes used (hex, one a line) and exit
  *
  * Peer p announces info-hash (p / nsrc) % hashes from source address
@@ -39,7 +41,8 @@
 #define UDP_PROTOCOL_ID 0x41727101980ULL
 #define UDP_LOST_AFTER 1.0   /* seconds before an unanswered datagram counts as lost */
 
-enum mode { MODE_UDP, MODE_UDP_CONNECT, MODE_UDP_FILL, MODE_HTTP, MODE_HTTP_CLOSE, MODE_HASHES };
+enum mode { MODE_UDP, MODE_UDP_CONNECT, MODE_UDP_FILL, MODE_HTTP, MODE_HTTP_CLOSE, MODE_HASHES,
+            MODE_HTTP_PATHS };
 
 struct opts {
 	enum mode mode;
@@ -60,7 +63,13 @@ struct counters {
 };
 
 static const char *const mode_names[] = { "udp", "udp-connect", "udp-fill", "http",
-                                          "http-close", "hashes" };
+                                          "http-close", "hashes", "http-paths" };
+
+/* http-paths: the paths to GET and the latencies measured, in seconds. */
+static char **paths;
+static size_t n_paths;
+static double *lat;
+static size_t n_lat, cap_lat;
 
 static struct opts o = {
 	.duration = 10, .hashes = 1000, .peers = 100000, .inflight = 1024, .conns = 64,
@@ -86,7 +95,8 @@ static void usage(void)
 	fprintf(stderr,
 	        "usage: tracker_load --mode udp|udp-connect|udp-fill|http|http-close|hashes\n"
 	        "         --target ADDR:PORT [--duration S] [--hashes N] [--peers N]\n"
-	        "         [--inflight N] [--conns N] [--numwant N] [--src A1,A2,...]\n");
+	        "         [--inflight N] [--conns N] [--numwant N] [--src A1,A2,...]\n"
+	        "         [--paths FILE]   (http-paths)\n");
 	exit(2);
 }
 
@@ -475,7 +485,8 @@ enum hstate { H_CONNECTING, H_SENDING, H_HEADERS, H_BODY };
 struct hconn {
 	int fd;
 	enum hstate state;
-	char req[600];
+	char req[2048];
+	double t0;              /* when the request was built (http-paths) */
 	size_t reqlen, reqoff;
 	char hdr[4096];
 	size_t hlen;
@@ -500,12 +511,26 @@ static void pct(char **w, const uint8_t *b, size_t n)
 	}
 }
 
+static void http_build_path(struct hconn *h, uint32_t p)
+{
+	int n = snprintf(h->req, sizeof h->req, "GET %s HTTP/1.1\r\nHost: tracker\r\n\r\n",
+	                 paths[p % n_paths]);
+
+	h->reqlen = n > 0 && (size_t)n < sizeof h->req ? (size_t)n : 0;
+	h->reqoff = 0;
+	h->hlen = 0;
+	h->state = H_SENDING;
+	h->t0 = now_sec();
+}
+
 static void http_build(struct hconn *h, uint32_t p)
 {
 	struct peer pe;
 	uint8_t ih[20];
 	char *w = h->req;
 
+	if (o.mode == MODE_HTTP_PATHS)
+		return http_build_path(h, p);
 	load_peer(p, &pe);
 	load_hash(pe.hash, ih);
 	w += sprintf(w, "GET /announce?info_hash=");
@@ -593,12 +618,25 @@ static void http_parse_headers(struct hconn *h, size_t end)
 	}
 }
 
+static void record_latency(double s)
+{
+	if (n_lat == cap_lat) {
+		cap_lat = cap_lat ? cap_lat * 2 : 65536;
+		lat = realloc(lat, cap_lat * sizeof *lat);
+		if (!lat)
+			die("realloc");
+	}
+	lat[n_lat++] = s;
+}
+
 static void http_done(struct hconn *h, struct counters *c)
 {
 	if (h->good)
 		c->ok++;
 	else
 		c->errors++;
+	if (o.mode == MODE_HTTP_PATHS && h->good)
+		record_latency(now_sec() - h->t0);
 	if (o.mode == MODE_HTTP_CLOSE || h->server_closes || h->body_left < 0) {
 		http_reopen(h);
 		return;
@@ -752,6 +790,41 @@ static void opt_srcs(char *s)
 		usage();
 }
 
+/* One path a line, each at most 1900 bytes; http-paths GETs them in turn. */
+static void load_paths(const char *file)
+{
+	FILE *f = fopen(file, "r");
+	char line[2000];
+
+	if (!f)
+		die(file);
+	while (fgets(line, sizeof line, f)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!line[0])
+			continue;
+		paths = realloc(paths, (n_paths + 1) * sizeof *paths);
+		if (!paths || !(paths[n_paths++] = strdup(line)))
+			die("out of memory");
+	}
+	fclose(f);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void print_latency(void)
+{
+	if (n_lat == 0)
+		return;
+	qsort(lat, n_lat, sizeof *lat, cmp_double);
+	printf(" p50_ms=%.3f p99_ms=%.3f max_ms=%.3f", lat[n_lat / 2] * 1e3,
+	       lat[(size_t)(n_lat * 0.99)] * 1e3, lat[n_lat - 1] * 1e3);
+}
+
 static void opt_parse(int argc, char **argv)
 {
 	bool have_mode = false, have_target = false;
@@ -787,11 +860,14 @@ static void opt_parse(int argc, char **argv)
 			o.numwant = opt_u32(v, 0, 1000);
 		} else if (strcmp(k, "--src") == 0) {
 			opt_srcs(v);
+		} else if (strcmp(k, "--paths") == 0) {
+			load_paths(v);
 		} else {
 			usage();
 		}
 	}
-	if (!have_mode || (!have_target && o.mode != MODE_HASHES))
+	if (!have_mode || (!have_target && o.mode != MODE_HASHES) ||
+	    (o.mode == MODE_HTTP_PATHS && n_paths == 0))
 		usage();
 }
 
@@ -826,7 +902,9 @@ int main(int argc, char **argv)
 	}
 	secs = now_sec() - start;
 	printf("mode=%s ok=%" PRIu64 " errors=%" PRIu64 " lost=%" PRIu64 " reconnects=%" PRIu64
-	       " seconds=%.2f rps=%.0f\n", mode_names[o.mode], c.ok, c.errors, c.lost, c.reconnects,
+	       " seconds=%.2f rps=%.0f", mode_names[o.mode], c.ok, c.errors, c.lost, c.reconnects,
 	       secs, c.ok / secs);
+	print_latency();
+	putchar('\n');
 	return 0;
 }

@@ -23,6 +23,8 @@ union any {
 	struct ctl_close_reply close_reply;
 	struct ctl_torrent_reply torrent_reply;
 	struct ctl_torrent event;
+	struct ctl_update_args update_args;
+	struct ctl_search_args search_args;
 };
 
 /* Decodes doc into m as message kind; encodes m into b. */
@@ -42,7 +44,9 @@ static bool decode(unsigned kind, const struct be_doc *doc, union any *m)
 	case 8: return ctl_status_decode(doc, &m->status, err, sizeof err);
 	case 9: return ctl_close_reply_decode(doc, &m->close_reply, err, sizeof err);
 	case 10: return ctl_torrent_reply_decode(doc, &m->torrent_reply, err, sizeof err);
-	default: return ctl_event_decode(doc, &m->event, err, sizeof err);
+	case 11: return ctl_event_decode(doc, &m->event, err, sizeof err);
+	case 12: return ctl_update_args_decode(doc, &m->update_args, err, sizeof err);
+	default: return ctl_search_args_decode(doc, &m->search_args, err, sizeof err);
 	}
 }
 
@@ -60,7 +64,9 @@ static bool encode(unsigned kind, struct sta_buf *b, const union any *m)
 	case 8: return ctl_status_encode(b, &m->status);
 	case 9: return ctl_close_reply_encode(b, &m->close_reply);
 	case 10: return ctl_torrent_reply_encode(b, &m->torrent_reply);
-	default: return ctl_event_encode(b, &m->event);
+	case 11: return ctl_event_encode(b, &m->event);
+	case 12: return ctl_update_args_encode(b, &m->update_args);
+	default: return ctl_search_args_encode(b, &m->search_args);
 	}
 }
 
@@ -94,7 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	unsigned kind = data[0] % 12;
+	unsigned kind = data[0] % 14;
 	struct ctl_frame f = { CTL_PROTO_VERSION, CTL_MSG_OK, data + 1, (uint32_t)(size - 1) };
 	struct be_doc doc, doc2;
 	union any m, m2;

@@ -1,5 +1,6 @@
 /* stad's HTTP-facing parsers: tracker/catalog reply framing, tracker URLs
- * (from .torrent files and the config) and the catalog listing. The first
+ * (from .torrent files and the config) and the catalog listing (the
+ * common codec, as stad calls it). The first
  * byte picks the parser. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -43,12 +44,12 @@ static void fuzz_url(const uint8_t *d, size_t n)
 
 static void fuzz_listing(const uint8_t *d, size_t n)
 {
-	struct catalog_entry *e = NULL;
-	size_t count = 0;
+	struct catalog_listing l;
+	size_t skipped;
 	char err[128];
 
-	if (catalog_client_parse_list(d, n, &e, &count, err, sizeof err))
-		catalog_client_entries_free(e, count);
+	if (catalog_listing_decode(d, n, &l, &skipped, err, sizeof err))
+		catalog_listing_free(&l);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

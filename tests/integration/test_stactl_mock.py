@@ -20,7 +20,7 @@ import time
 
 import statest as st
 
-VERSION = 2
+VERSION = st.CTL_VERSION
 HELLO, STATUS, START, UPDATE, REQUEST, SHARE = 0x0001, 0x0101, 0x0102, 0x0103, 0x0104, 0x0105
 REMOVE, PAUSE, RESUME, CLOSE, WATCH = 0x0106, 0x0107, 0x0108, 0x0109, 0x010a
 OK, ERROR, EVENT = 0x0201, 0x0202, 0x0301
@@ -161,11 +161,11 @@ class Replies(st.TestCase):
             {"name": "hello_big.txt", "size": 5 * 1024 * 1024, "info_hash": HASH,
              "seeders": 2, "leechers": 1, "added": 1700000000},
             {"name": "caf\u00e9 \u65e5\u672c.bin", "size": 10, "info_hash": "ab" * 20,
-             "seeders": 0, "leechers": 0},
+             "seeders": 0, "leechers": 0, "added": 1700000001},
             {"name": b"evil\x1b[2J\x1b]0;pwned\x07\n.txt", "size": 1, "info_hash": "cd" * 20,
-             "seeders": 1, "leechers": 0},
+             "seeders": 1, "leechers": 0, "added": 1700000002},
         ]
-        fake = FakeStad({UPDATE: lambda p: [ok({"files": files})]})
+        fake = FakeStad({UPDATE: lambda p: [ok({"torrents": files})]})
         r = stactl("update", fake=fake)
         self.assertExit(r, 0)
         hello = fake.received[0]
@@ -191,31 +191,34 @@ class Replies(st.TestCase):
 
     def test_update_json(self):
         files = [{"name": b"q\"uote\\\x01\xff", "size": 3, "info_hash": HASH,
-                  "seeders": 1, "leechers": 2}]
-        fake = FakeStad({UPDATE: lambda p: [ok({"files": files})]})
+                  "seeders": 1, "leechers": 2, "added": 5}]
+        fake = FakeStad({UPDATE: lambda p: [ok({"torrents": files})]})
         r = stactl("--json", "update", fake=fake)
         self.assertExit(r, 0)
         doc = json.loads(r.out)
-        self.assertEqual(doc["files"][0]["name"], "q\"uote\\\x01\ufffd")
-        self.assertEqual(doc["files"][0]["leechers"], 2)
+        self.assertEqual(doc["torrents"][0]["name"], "q\"uote\\\x01\ufffd")
+        self.assertEqual(doc["torrents"][0]["leechers"], 2)
         # --json also works after the verb.
         r = stactl("update", "--json", fake=fake)
-        self.assertEqual(json.loads(r.out)["files"][0]["size"], 3)
+        self.assertEqual(json.loads(r.out)["torrents"][0]["size"], 3)
 
-    def test_wrong_typed_fields_show_question_marks(self):
-        files = [{"name": 7, "size": "big", "info_hash": ["x"], "seeders": -4}, "not a dict"]
-        fake = FakeStad({UPDATE: lambda p: [ok({"files": files})]})
+    def test_unreadable_entries_are_counted(self):
+        good = {"name": "ok.bin", "size": 1, "info_hash": HASH, "seeders": 1, "leechers": 0,
+                "added": 1}
+        files = [{"name": 7, "size": "big", "info_hash": ["x"], "seeders": -4}, "not a dict",
+                 good]
+        fake = FakeStad({UPDATE: lambda p: [ok({"torrents": files})]})
         r = stactl("update", fake=fake)
         self.assertExit(r, 0)
-        rows = r.out.splitlines()[1:]
-        self.assertEqual(len(rows), 2)
-        for row in rows:
-            self.assertEqual(row.split(), ["?"] * 5)
+        lines = r.out.splitlines()
+        self.assertEqual(len(lines), 3, r.out)
+        self.assertTrue(lines[1].startswith("ok.bin"))
+        self.assertEqual(lines[2], "2 entries stad sent could not be read")
         # A reply without its list is a clear protocol error, not a crash.
-        fake.handlers[UPDATE] = lambda p: [ok({"files": 3})]
+        fake.handlers[UPDATE] = lambda p: [ok({"torrents": 3})]
         r = stactl("update", fake=fake)
         self.assertExit(r, 4)
-        self.assertIn("no 'files' list", r.err)
+        self.assertIn('no "torrents" list', r.err)
 
     def test_error_reply(self):
         fake = FakeStad({REQUEST: lambda p: [error("not_found",
@@ -232,19 +235,22 @@ class Replies(st.TestCase):
         self.assertNotIn("\x1b", r.err)
 
     def test_version_mismatch(self):
-        # stad speaks version 3: it answers HELLO with a v3 ERROR and hangs up.
-        fake = FakeStad({HELLO: lambda p: [error("version", "stad speaks version 3", 3), None]})
+        # stad speaks another version: it answers HELLO with an ERROR of that
+        # version and hangs up.
+        other = VERSION + 1
+        fake = FakeStad({HELLO: lambda p: [error("version", "stad speaks version %d" % other,
+                                                 other), None]})
         r = stactl("status", fake=fake)
         self.assertExit(r, 4)
-        self.assertIn("version 2", r.err)
-        self.assertIn("version 3", r.err)
+        self.assertIn("version %d" % VERSION, r.err)
+        self.assertIn("version %d" % other, r.err)
         self.assertEqual(fake.requests(), [])
-        # A v2 frame whose HELLO reply announces another version.
-        fake.handlers[HELLO] = lambda p: [ok({"server": "stad 9", "version": 4})]
+        # A frame of our version whose HELLO reply announces another one.
+        fake.handlers[HELLO] = lambda p: [ok({"server": "stad 9", "version": other})]
         r = stactl("status", fake=fake)
         self.assertExit(r, 4)
-        self.assertIn("version 2", r.err)
-        self.assertIn("version 4", r.err)
+        self.assertIn("version %d" % VERSION, r.err)
+        self.assertIn("version %d" % other, r.err)
 
     def test_missing_socket(self):
         d = st.tempdir()
@@ -268,7 +274,7 @@ class Replies(st.TestCase):
             ("bad bencode", [struct.pack(">IHH", 4, VERSION, OK) + b"d1:e"], 4),
             ("a request instead of a reply", [frame(STATUS)], 4),
             ("random bytes", [os.urandom(64)], 4),
-            ("truncated then closed", [ok({"files": []})[:-3], None], 3),
+            ("truncated then closed", [ok({"torrents": []})[:-3], None], 3),
             ("closed without a reply", [None], 3),
         ]
         for what, reply, code in cases:
@@ -422,7 +428,7 @@ class Replies(st.TestCase):
         self.assertExit(r, 0)
         self.assertIn("--detach", r.out)
         r = stactl("--version")
-        self.assertIn("control protocol version 2", r.out)
+        self.assertIn("control protocol version %d" % VERSION, r.out)
 
 
 def pty_read_until(fd, needle, timeout):
@@ -459,9 +465,9 @@ class Terminal(st.TestCase):
         return p, master, env["HOME"]
 
     def test_console_help_update_quit(self):
-        fake = FakeStad({UPDATE: lambda p: [ok({"files": [{"name": "a.txt", "size": 1,
-                                                           "info_hash": HASH, "seeders": 1,
-                                                           "leechers": 0}]})]})
+        fake = FakeStad({UPDATE: lambda p: [ok({"torrents": [{"name": "a.txt", "size": 1,
+                                                              "info_hash": HASH, "seeders": 1,
+                                                              "leechers": 0, "added": 1}]})]})
         p, fd, home = self.spawn([], fake)
         out = pty_read_until(fd, b"sta> ", st.slack(10))
         self.assertIn(b"sta> ", out)

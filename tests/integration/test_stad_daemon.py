@@ -35,7 +35,7 @@ class CommandLine(st.TestCase):
         for word in ("request", "status", "close", "--socket", "--json", "Exit status"):
             self.assertIn(word, r.out, "stactl --help does not mention " + word)
         r = st.run([self.stactl, "--version"], timeout=10)
-        self.assertRegex(r.out, r"^stactl \d+\.\d+\.\d+ \(control protocol version 2\)")
+        self.assertRegex(r.out, r"^stactl \d+\.\d+\.\d+ \(control protocol version %d\)" % st.CTL_VERSION)
 
     def test_bad_usage(self):
         r = st.run([self.stad, "--no-such-option"], timeout=10, check=False)

@@ -151,7 +151,8 @@ static void test_status_round_trip(void **state)
 static void test_event_and_torrent_reply(void **state)
 {
 	struct ctl_torrent t, ev;
-	struct ctl_torrent_reply r = { 1, &t }, got;
+	struct ctl_torrent_reply r = { 1, ctl_str_c("2 entries are named x: took the one with "
+		                                    "3 seeders"), &t }, got;
 	struct sta_buf b = STA_BUF_INIT;
 	struct be_doc doc;
 	char err[128];
@@ -175,10 +176,45 @@ static void test_event_and_torrent_reply(void **state)
 	parse_one(&b, CTL_MSG_OK, &doc);
 	assert_true(ctl_torrent_reply_decode(&doc, &got, err, sizeof err));
 	assert_int_equal(got.changed, 1);
+	assert_str(got.note, "2 entries are named x: took the one with 3 seeders");
 	assert_non_null(got.torrent);
 	check_torrent(got.torrent, "x");
 	ctl_torrent_reply_free(&got);
 	assert_null(got.torrent);
+	be_doc_free(&doc);
+	buf_free(&b);
+}
+
+/* UPDATE and SEARCH answer in the catalog's listing format, decoded with
+ * its rules. */
+static void test_listing(void **state)
+{
+	struct catalog_entry e[2] = {
+		{ "hello_big.txt", 5 << 20, { 0x01, 0x23 }, 2, 1, 1700000000 },
+		{ "caf\xc3\xa9", 10, { 0xab }, 0, 0, 1700000001 },
+	};
+	struct catalog_listing l = { e, 2, "" }, got;
+	struct sta_buf b = STA_BUF_INIT;
+	struct be_doc doc;
+	size_t skipped = 9;
+	char err[128];
+
+	assert_true(ctl_listing_encode(&b, &l));
+	parse_one(&b, CTL_MSG_OK, &doc);
+	assert_true(ctl_listing_decode(&doc, &got, &skipped, err, sizeof err));
+	assert_int_equal(skipped, 0);
+	assert_int_equal(got.n, 2);
+	assert_string_equal(got.v[0].name, "hello_big.txt");
+	assert_int_equal(got.v[0].size, 5 << 20);
+	assert_memory_equal(got.v[1].info_hash, e[1].info_hash, 20);
+	assert_int_equal(got.v[1].added, 1700000001);
+	assert_string_equal(got.next, "");
+	catalog_listing_free(&got);
+	be_doc_free(&doc);
+
+	doc_of(&doc, "d5:fileslee");
+	assert_false(ctl_listing_decode(&doc, &got, &skipped, err, sizeof err));
+	assert_non_null(strstr(err, "\"torrents\""));
 	be_doc_free(&doc);
 	buf_free(&b);
 }
@@ -288,6 +324,33 @@ static void test_arguments(void **state)
 	parse_one(&b, CTL_MSG_REQUEST, &doc);
 	assert_true(ctl_request_args_decode(&doc, &ragot, err, sizeof err));
 	assert_str(ragot.target, "/tmp/x.torrent");
+	be_doc_free(&doc);
+
+	buf_clear(&b);
+	struct ctl_search_args se = { ctl_str_c("0123abcd"), 5, ctl_str_c("holiday phot") }, segot;
+	assert_true(ctl_search_args_encode(&b, &se));
+	parse_one(&b, CTL_MSG_SEARCH, &doc);
+	assert_true(ctl_search_args_decode(&doc, &segot, err, sizeof err));
+	assert_str(segot.after, "0123abcd");
+	assert_int_equal(segot.limit, 5);
+	assert_str(segot.words, "holiday phot");
+	be_doc_free(&doc);
+	/* SEARCH needs its words; UPDATE takes none. */
+	doc_of(&doc, "d5:limiti5ee");
+	assert_false(ctl_search_args_decode(&doc, &segot, err, sizeof err));
+	assert_non_null(strstr(err, "\"words\""));
+	struct ctl_update_args ua;
+	assert_true(ctl_update_args_decode(&doc, &ua, err, sizeof err));
+	assert_int_equal(ua.limit, 5);
+	assert_null(ua.after.p);
+	be_doc_free(&doc);
+
+	buf_clear(&b);
+	ua = (struct ctl_update_args){ { NULL, 0 }, 7 };
+	assert_true(ctl_update_args_encode(&b, &ua));
+	parse_one(&b, CTL_MSG_UPDATE, &doc);
+	assert_true(ctl_update_args_decode(&doc, &ua, err, sizeof err));
+	assert_int_equal(ua.limit, 7);
 	be_doc_free(&doc);
 
 	buf_clear(&b);
@@ -419,6 +482,7 @@ int main(void)
 		cmocka_unit_test(test_status_round_trip),
 		cmocka_unit_test(test_event_and_torrent_reply),
 		cmocka_unit_test(test_close_start_hello_error),
+		cmocka_unit_test(test_listing),
 		cmocka_unit_test(test_arguments),
 		cmocka_unit_test(test_bad_arguments_are_refused),
 		cmocka_unit_test(test_replies_are_decoded_leniently),
