@@ -223,7 +223,13 @@ static bool load_strlist(struct load_ctx *c, const struct config_key *k,
 			return fail(c, e, "setting '%s' must be a list of strings (item %d is %s)",
 			            k->path, i + 1, type_phrase(config_setting_type(e)));
 		}
-		config_strlist_add(&tmp, config_setting_get_string(e));
+		const char *v = config_setting_get_string(e);
+		char why[256];
+		if (k->check && !k->check(v, why, sizeof why)) {
+			config_strlist_free(&tmp);
+			return fail(c, e, "setting '%s' item %d: %s", k->path, i + 1, why);
+		}
+		config_strlist_add(&tmp, v);
 	}
 	struct config_strlist *f = field(c->dst, k);
 	config_strlist_free(f);

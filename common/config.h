@@ -40,8 +40,8 @@ struct config_key {
 	const char *const *def_list; /* STRLIST: NULL-terminated items, or NULL for none */
 	const char *const *choices; /* STRING: NULL-terminated allowed values, or NULL */
 	size_t offset;
-	/* STRING: a further check of the value, or NULL. false with a sentence
-	 * in why (reported with the setting's FILE:LINE). */
+	/* STRING, and each item of a STRLIST: a further check of the value, or
+	 * NULL. false with a sentence in why (reported with FILE:LINE). */
 	bool (*check)(const char *value, char *why, size_t whysz);
 };
 

@@ -58,6 +58,11 @@ size_t krpc_put_node(uint8_t *out, const struct krpc_node *n)
 	return KRPC_ID_LEN + a;
 }
 
+bool krpc_addr_equal(const struct krpc_addr *a, const struct krpc_addr *b)
+{
+	return a->family == b->family && a->port == b->port && memcmp(a->ip, b->ip, 16) == 0;
+}
+
 bool krpc_get_addr(const uint8_t *p, size_t len, struct krpc_addr *a)
 {
 	if (len != 6 && len != 18)

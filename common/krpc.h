@@ -157,6 +157,8 @@ void krpc_encode(struct sta_buf *out, const struct krpc_msg *m);
  * written (0 for another family). Nodes: 26 or 38 bytes. */
 size_t krpc_put_addr(uint8_t *out, const struct krpc_addr *a);
 size_t krpc_put_node(uint8_t *out, const struct krpc_node *n);
+/* Same family, address and port. */
+bool krpc_addr_equal(const struct krpc_addr *a, const struct krpc_addr *b);
 /* Reads a compact address of len 6 or 18; false for any other length. */
 bool krpc_get_addr(const uint8_t *p, size_t len, struct krpc_addr *a);
 /* Reads the nodes of a compact string of one family (len a multiple of its

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "hostport.h"
 #include "http_client.h"
 #include "log.h"
 
@@ -24,6 +25,20 @@ static bool check_tracker(const char *v, char *why, size_t whysz)
 	http_url_free(&u);
 	return true;
 }
+
+static bool check_hostport(const char *v, char *why, size_t whysz)
+{
+	char host[HOSTPORT_HOST_MAX + 1];
+	uint16_t port;
+
+	return hostport_split(v, host, &port, why, whysz);
+}
+
+/* The well-known public routers: a fresh install joins the public DHT. */
+static const char *const dht_routers[] = {
+	"router.bittorrent.com:6881", "dht.transmissionbt.com:6881", "router.utorrent.com:6881",
+	"dht.libtorrent.org:25401", NULL,
+};
 
 #define F(name) .offset = offsetof(struct sconfig, name)
 #define MIB (INT64_C(1) << 20)
@@ -49,6 +64,17 @@ static const struct config_key sconfig_schema[] = {
 	{ "direct_io", CONFIG_BOOL, 0, 1, 1, NULL, NULL, NULL, F(direct_io) },
 	{ "publish_token", CONFIG_STRING, 0, 256, 0, "", NULL, NULL, F(publish_token) },
 	{ "log_level", CONFIG_STRING, 0, 16, 0, "info", NULL, log_levels, F(log_level) },
+	{ "dht.enabled", CONFIG_BOOL, 0, 1, 1, NULL, NULL, NULL, F(dht_enabled) },
+	{ "dht.bootstrap", CONFIG_STRLIST, 0, 32, 0, NULL, dht_routers, NULL, F(dht_bootstrap),
+	  .check = check_hostport },
+	{ "dht.max_outstanding", CONFIG_INT, 8, 65535, 256, NULL, NULL, NULL,
+	  F(dht_max_outstanding) },
+	{ "dht.answers_per_second", CONFIG_INT, 1, 100000, 20, NULL, NULL, NULL,
+	  F(dht_answers_per_second) },
+	{ "dht.peers_per_torrent", CONFIG_INT, 1, 10000, 100, NULL, NULL, NULL,
+	  F(dht_peers_per_torrent) },
+	{ "dht.max_stored_peers", CONFIG_INT, 0, 10000000, 20000, NULL, NULL, NULL,
+	  F(dht_max_stored_peers) },
 };
 #define SCONFIG_NKEYS (sizeof sconfig_schema / sizeof sconfig_schema[0])
 

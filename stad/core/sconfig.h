@@ -28,6 +28,13 @@ struct sconfig {
 	bool direct_io;
 	char *publish_token;
 	char *log_level;
+	/* The DHT node (group "dht"). */
+	bool dht_enabled;
+	struct config_strlist dht_bootstrap;    /* HOST:PORT of routers to join through */
+	int dht_max_outstanding;                /* our queries awaiting an answer */
+	int dht_answers_per_second;             /* queries answered per second per host */
+	int dht_peers_per_torrent;              /* peers stored per info-hash */
+	int dht_max_stored_peers;               /* peers stored in all */
 };
 
 void sconfig_defaults(struct sconfig *c);

@@ -2,13 +2,19 @@
 interpreter that has python3-libtorrent).
 
     lt_peer.py seed|leech TORRENT SAVE_DIR ADDR PORT [--timeout S] [--stay]
-                                                   [--go FILE]
+                                                   [--go FILE] [--dht ADDR:PORT]...
+    lt_peer.py node - SAVE_DIR ADDR PORT --dht ADDR:PORT... [--timeout S]
 
 Listens and connects from ADDR only (one address per local peer, since
 libtorrent allows one connection per IP), with DHT, LSD, UPnP, NAT-PMP and
 uTP off so the tracker is the only way peers find each other. A leecher exits
 0 when the download is complete; a seeder prints "SEEDING" once it has checked
 its data and runs until killed. Both exit 2 on timeout or error.
+
+--dht turns the DHT on (UDP on PORT) for a private DHT: it joins through the
+nodes given (none: it waits to be found), announces every 5 s and keeps
+nodes of one /24 (dht_restrict_routing_ips off), and prints "DHT nodes=N"
+lines. Mode node runs a DHT node without a torrent until killed.
 
 For swarms (tests/bench/swarm_bench): --stay keeps a leecher seeding after
 COMPLETE until it is killed; --go waits, session up and "READY" printed,
@@ -27,11 +33,16 @@ import time
 import libtorrent as lt
 
 
-def session(addr, port):
+def session(addr, port, dht=None):
+    """dht: None (off) or the nodes to join through (may be empty)."""
     s = lt.session({
         "listen_interfaces": "%s:%d" % (addr, port),
         "outgoing_interfaces": addr,
-        "enable_dht": False,
+        "enable_dht": dht is not None,
+        "dht_bootstrap_nodes": "",
+        "dht_restrict_routing_ips": False,
+        "dht_restrict_search_ips": False,
+        "dht_announce_interval": 5,
         "enable_lsd": False,
         "enable_upnp": False,
         "enable_natpmp": False,
@@ -42,9 +53,22 @@ def session(addr, port):
         "max_allowed_in_request_queue": 20000,
         "alert_mask": lt.alert.category_t.error_notification
         | lt.alert.category_t.tracker_notification
-        | lt.alert.category_t.status_notification,
+        | lt.alert.category_t.status_notification
+        | lt.alert.category_t.dht_notification,
     })
+    for node in dht or ():
+        host, _, p = node.rpartition(":")
+        s.add_dht_node((host, int(p)))
     return s
+
+
+def dht_nodes(s):
+    """Nodes in the DHT routing table (session_status is the one place the
+    2.0 bindings give it without a round of alerts)."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return s.status().dht_nodes
 
 
 def print_status(st):
@@ -53,9 +77,20 @@ def print_status(st):
            st.total_payload_upload), flush=True)
 
 
+def run_node(s, timeout):
+    """A DHT node without torrents: reports its table until killed."""
+    deadline = time.monotonic() + timeout
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    while time.monotonic() < deadline:
+        print("DHT nodes=%d" % dht_nodes(s), flush=True)
+        s.pop_alerts()
+        time.sleep(1)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=("seed", "leech"))
+    ap.add_argument("mode", choices=("seed", "leech", "node"))
     ap.add_argument("torrent")
     ap.add_argument("save_dir")
     ap.add_argument("addr")
@@ -63,9 +98,13 @@ def main():
     ap.add_argument("--timeout", type=float, default=60)
     ap.add_argument("--stay", action="store_true")
     ap.add_argument("--go")
+    ap.add_argument("--dht", action="append", default=[], metavar="ADDR:PORT")
     a = ap.parse_args()
 
-    s = session(a.addr, a.port)
+    dht = a.dht if a.dht or a.mode == "node" else None
+    s = session(a.addr, a.port, dht)
+    if a.mode == "node":
+        return run_node(s, a.timeout)
     if a.go:
         print("READY", flush=True)
         while not os.path.exists(a.go):
@@ -101,6 +140,8 @@ def main():
         now = time.monotonic()
         if now - last >= 1:
             print_status(st)
+            if dht is not None:
+                print("DHT nodes=%d" % dht_nodes(s), flush=True)
             last = now
         if a.mode == "leech" and st.is_seeding and not announced_seed:
             print("COMPLETE", flush=True)

@@ -345,11 +345,17 @@ def run(argv, timeout=30, check=True, netns=None, **kw):
 # ---------------------------------------------------------------- daemons
 
 def libconfig_value(v):
-    """A Python bool, str or int as a libconfig value."""
+    """A Python bool, str, int, list (of those) or dict (a group) as a
+    libconfig value."""
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, str):
         return '"%s"' % v
+    if isinstance(v, (list, tuple)):
+        return "[ %s ]" % ", ".join(libconfig_value(x) for x in v)
+    if isinstance(v, dict):
+        return "{ %s }" % " ".join("%s = %s;" % (k, libconfig_value(x))
+                                   for k, x in sorted(v.items()) if x is not None)
     return str(int(v))
 
 

@@ -29,7 +29,11 @@ class Stad(Daemon):
 
     tracker is the announce URL (trackerd.url("/announce")); options are
     extra config keys. share gives {relative path: size} files to create
-    in the share dir before start (pseudo-random content, seeded by seed)."""
+    in the share dir before start (pseudo-random content, seeded by seed).
+
+    The DHT is off unless a test turns it on (dht={"enabled": True,
+    "bootstrap": [...]}); a DHT turned on without a bootstrap list gets an
+    empty one: no stad in the suite ever asks the public routers."""
 
     def __init__(self, tracker, listen=None, name="stad", share=None, seed=0,
                  wait=True, extra_args=(), **options):
@@ -44,7 +48,8 @@ class Stad(Daemon):
         self.socket = os.path.join(self.dir, "ctl.sock")
         self.listen = listen or loopback_host()
         self.port = free_port(host=self.listen)
-        self.options = {"tracker": tracker, "workers": 2, "log_level": "debug"}
+        self.options = {"tracker": tracker, "workers": 2, "log_level": "debug",
+                        "dht": {"enabled": False}}
         self.options.update(options)
         self.config = os.path.join(self.dir, "stad.conf")
         self.extra_args = list(extra_args)
@@ -64,6 +69,7 @@ class Stad(Daemon):
                 "state_dir": self.state_dir, "share_dir": self.share_dir,
                 "download_dir": self.download_dir, "control_socket": self.socket}
         base.update(self.options)
+        base["dht"] = dict({"bootstrap": []}, **base["dht"])
         write_libconfig(self.config, base)
 
     def answers(self):
