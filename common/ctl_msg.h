@@ -38,6 +38,7 @@
 #define CTL_ERR_INTERNAL "internal"
 
 /* A torrent's state. */
+#define CTL_STATE_METADATA "metadata"   /* a magnet link's, fetching its info dict */
 #define CTL_STATE_CHECKING "checking"
 #define CTL_STATE_DOWNLOADING "downloading"
 #define CTL_STATE_SEEDING "seeding"

@@ -207,14 +207,16 @@ static int cmd_watch(struct stactl_session *s, const struct verb *v, const struc
 }
 
 /* A request target with a '/' or ending in .torrent is a local .torrent
- * file, sent as an absolute path; it must exist. A bare word is a catalog
- * name or info-hash prefix, even if a file of that name happens to sit in
- * the current directory. *target is heap, or NULL after printing why. */
+ * file, sent as an absolute path; it must exist. A magnet link or a bare
+ * word (a catalog name or info-hash prefix, even if a file of that name
+ * happens to sit in the current directory) goes as typed. *target is
+ * heap, or NULL after printing why. */
 static int request_target(const struct cmd *c, const char *arg, char **target)
 {
 	struct stat st;
 	size_t len = strlen(arg);
-	bool pathlike = strchr(arg, '/') || (len > 8 && strcmp(arg + len - 8, ".torrent") == 0);
+	bool pathlike = strncmp(arg, "magnet:", 7) != 0 &&
+	                (strchr(arg, '/') || (len > 8 && strcmp(arg + len - 8, ".torrent") == 0));
 
 	*target = NULL;
 	if (!pathlike) {

@@ -123,6 +123,8 @@ const char *progress_note(const struct ctl_torrent *t)
 		return "stad is closed; 'stactl start' reopens it";
 	if (ctl_str_eq(t->state, CTL_STATE_CHECKING))
 		return "checking the data on disk";
+	if (ctl_str_eq(t->state, CTL_STATE_METADATA))
+		return "fetching metadata";
 	if (t->complete != 1 && t->peers == 0 && t->tracker_seeders <= 0)
 		return "no seeders known; waiting";
 	return NULL;

@@ -39,6 +39,10 @@ SWARM = ("198.18.0.4", "198.18.0.5", "198.18.0.6")
 SEED_PORT, LEECH_PORT = 6881, 6882
 NAME = "random.bin"
 CLIENTS = ("stad", "libtorrent", "aria2", "transmission")
+# stad as it is (PEX on) and two variants for the cost of BEP 9 and 11:
+# with pex = false, and given a magnet link instead of the .torrent (the
+# metadata comes from the seeders first). Not in the default --leechers.
+STAD_VARIANTS = {"stad": {}, "stad-nopex": {"pex": False}, "stad-magnet": {}}
 
 
 def log(msg):
@@ -162,11 +166,14 @@ class Bench:
         t0 = time.monotonic()
         out = self.fresh_dir(name)
         name = os.path.basename(out)  # logs are appended to: one per spawn
-        if kind == "stad":
-            s = ip.Stad(self.url, addr, self.ns, name=name,
-                            **dict({"log_level": "info"}, **self.a.stad_options))
+        if kind in STAD_VARIANTS:
+            opts = dict({"log_level": "info"}, **self.a.stad_options)
+            opts.update(STAD_VARIANTS[kind])
+            s = ip.Stad(self.url, addr, self.ns, name=name, **opts)
+            target = os.path.abspath(self.tfile) if kind != "stad-magnet" else \
+                "magnet:?xt=urn:btih:%s&dn=%s&tr=%s" % (self.t.hex, NAME, self.url)
             req = subprocess.Popen([st.sta_binary("stactl"), "--socket",
-                                    s.socket, "request", os.path.abspath(self.tfile)],
+                                    s.socket, "request", target],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             smp = ip.Sampler(s.pid, t0=t0, cpu0=0.0)
 
@@ -397,9 +404,13 @@ def main():
             ap.error("--stad-option wants KEY=VALUE")
         a.stad_options[k] = int(v) if v.lstrip("-").isdigit() else \
             {"true": True, "false": False}.get(v, v)
-    for x in a.seeders + a.leechers:
+    for x in a.seeders:
         if x not in CLIENTS:
-            ap.error("unknown client %s (one of %s)" % (x, ", ".join(CLIENTS)))
+            ap.error("unknown seeder %s (one of %s)" % (x, ", ".join(CLIENTS)))
+    for x in a.leechers:
+        if x not in CLIENTS + tuple(STAD_VARIANTS):
+            ap.error("unknown leecher %s (one of %s)"
+                     % (x, ", ".join(CLIENTS + tuple(STAD_VARIANTS)[1:])))
     if "libtorrent" in a.seeders + a.leechers or not a.no_swarm:
         st.require_libtorrent()
     try:

@@ -335,6 +335,11 @@ class Replies(st.TestCase):
         self.assertExit(r, 0)
         self.assertEqual([t for t, _, _ in fake.requests()], [REQUEST])
         self.assertIn("requested n (5 B, checking), info-hash " + HASH, r.out)
+        # A magnet link goes as typed, '/' in its trackers or not.
+        link = "magnet:?xt=urn:btih:%s&dn=n&tr=http://127.0.0.1:1/announce" % HASH
+        r = stactl("request", "--detach", link, fake=fake)
+        self.assertExit(r, 0)
+        self.assertEqual(fake.requests()[-1], (REQUEST, {b"target": link.encode()}, VERSION))
 
     def test_watch_failure_and_lost_connection(self):
         fake = FakeStad({WATCH: lambda p: [ok(), event(10), event(10, error="disk full")]})
