@@ -293,7 +293,7 @@ bool ctl_listing_encode(struct sta_buf *b, const struct catalog_listing *l)
 	size_t start = ctl_frame_begin(b, CTL_MSG_OK);
 
 	/* The listing's dict entries are the payload's. */
-	catalog_listing_encode(&page, CATALOG_FMT_BENCODE, l->v, l->n, l->next);
+	catalog_listing_encode(&page, CATALOG_FMT_BENCODE, l->v, l->n, l->next, NULL);
 	buf_append(b, page.data + 1, page.len - 2);
 	buf_free(&page);
 	return ctl_frame_end(b, start);

@@ -386,15 +386,15 @@ static void request_magnet(struct ctl_verbs *v, uint64_t id, const char *uri)
 	char err[256];
 
 	if (!magnet_parse(uri, strlen(uri), &m, &me)) {
-		ctl_server_reply_error(v->srv, id, "bad_request", me.msg);
+		ctl_server_reply_error(v->srv, id, CTL_ERR_BAD_REQUEST, me.msg);
 		return;
 	}
 	t = magnet_torrent_add(v->s, &m, &existing, err, sizeof err);
 	magnet_free(&m);
 	if (t || existing)
-		reply_torrent(v, id, t ? t : existing);
+		reply_torrent(v, id, t ? t : existing, t != NULL);
 	else
-		ctl_server_reply_error(v->srv, id, "io", err);
+		ctl_server_reply_error(v->srv, id, CTL_ERR_IO, err);
 }
 
 static void verb_request(struct ctl_verbs *v, uint64_t id, const struct be_doc *doc)
