@@ -111,6 +111,7 @@ static const struct ctl_field torrent_f[] = {
 	F_INT(struct ctl_torrent, shared),
 	F_INT(struct ctl_torrent, size),
 	F_TEXT(struct ctl_torrent, state),
+	F_INT(struct ctl_torrent, super_seeding),
 	F_TEXT(struct ctl_torrent, tracker),
 	F_INT(struct ctl_torrent, tracker_seeders),
 	F_INT(struct ctl_torrent, up_rate),

@@ -137,6 +137,7 @@ struct ctl_torrent {
 	int64_t shared;                 /* 1: stad shares it (its own data) */
 	int64_t size;                   /* bytes */
 	struct ctl_str state;           /* CTL_STATE_* */
+	int64_t super_seeding;          /* 1: seeding as a super-seed (BEP 16) */
 	struct ctl_str tracker;         /* the last announce: "ok, 3 peers", ... */
 	int64_t tracker_seeders;        /* seeders the tracker last reported */
 	int64_t up_rate;

@@ -12,6 +12,7 @@
 #include "log.h"
 
 static const char *const log_levels[] = { "err", "warning", "notice", "info", "debug", NULL };
+static const char *const super_seed_modes[] = { "auto", "on", "off", NULL };
 
 /* "" (no tracker) or a URL the announcer can use. */
 static bool check_tracker(const char *v, char *why, size_t whysz)
@@ -62,6 +63,7 @@ static const struct config_key sconfig_schema[] = {
 	{ "cache_size", CONFIG_INT64, MIB, INT64_C(64) << 30, 16 * MIB, NULL, NULL, NULL,
 	  F(cache_size) },
 	{ "direct_io", CONFIG_BOOL, 0, 1, 1, NULL, NULL, NULL, F(direct_io) },
+	{ "super_seed", CONFIG_STRING, 0, 8, 0, "auto", NULL, super_seed_modes, F(super_seed) },
 	{ "pex", CONFIG_BOOL, 0, 1, 1, NULL, NULL, NULL, F(pex) },
 	{ "publish_token", CONFIG_STRING, 0, 256, 0, "", NULL, NULL, F(publish_token) },
 	{ "log_level", CONFIG_STRING, 0, 16, 0, "info", NULL, log_levels, F(log_level) },

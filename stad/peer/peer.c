@@ -20,6 +20,7 @@
 #include "session.h"
 #include "srcaddr.h"
 #include "torrent.h"
+#include "torrent_superseed.h"
 #include "xmalloc.h"
 
 #define PEER_LOW_WATER (1u << 20)
@@ -96,11 +97,12 @@ static void send_handshake(struct peer *p)
 	p->hs_sent = true;
 }
 
-static void set_nodelay(int fd)
+static void tune_socket(int fd)
 {
-	int one = 1;
+	int one = 1, lowat = PEER_NOTSENT_LOWAT;
 
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof lowat);
 }
 
 struct peer *peer_connect(struct torrent *t, const struct sockaddr *sa, socklen_t len)
@@ -116,7 +118,7 @@ struct peer *peer_connect(struct torrent *t, const struct sockaddr *sa, socklen_
 		close(fd);
 		return NULL;
 	}
-	set_nodelay(fd);
+	tune_socket(fd);
 	struct bufferevent *bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL) {
 		close(fd);
@@ -136,7 +138,7 @@ struct peer *peer_connect(struct torrent *t, const struct sockaddr *sa, socklen_
 
 struct peer *peer_accept(struct session *s, int fd, const struct sockaddr *sa, socklen_t len)
 {
-	set_nodelay(fd);
+	tune_socket(fd);
 	struct bufferevent *bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL) {
 		close(fd);
@@ -172,6 +174,8 @@ void peer_free(struct peer *p)
 	bufferevent_free(p->bev);
 	bitfield_free(&p->has);
 	bitfield_free(&p->af_pick);
+	bitfield_free(&p->told);
+	bitfield_free(&p->ss_known);
 	magnet_early_free(p);
 	pex_peer_free(p);
 	free(p->req);
@@ -270,7 +274,9 @@ static void send_intro(struct peer *p)
 	}
 	const struct bitfield *have = picker_have(p->t->picker);
 
-	if (p->fast && bitfield_all(have)) {
+	if (torrent_superseed_intro(p)) {
+		/* it is told pieces one by one */
+	} else if (p->fast && bitfield_all(have)) {
 		peer_send_simple(p, PW_MSG_HAVE_ALL);
 	} else if (p->fast && bitfield_none(have)) {
 		peer_send_simple(p, PW_MSG_HAVE_NONE);
@@ -419,6 +425,7 @@ static void on_have(struct peer *p, uint32_t piece)
 	if (!p->seed_counted)
 		picker_peer_have(t->picker, piece);
 	p->is_seed = bitfield_all(&p->has);
+	torrent_superseed_have(p, piece);
 	af_refresh(p);
 	if (!both_seeds(p))
 		peer_update_interest(p);
@@ -434,6 +441,7 @@ static bool fast_only(struct peer *p)
 /* Takes back what the picker knows of p's pieces and clears them. */
 void peer_forget_has(struct peer *p)
 {
+	torrent_superseed_bits(p, false);
 	if (p->seed_counted)
 		picker_seed_remove(p->t->picker);
 	else
@@ -457,6 +465,7 @@ static void on_bitfield(struct peer *p, const struct pw_msg *m)
 	}
 	picker_peer_bitfield_add(t->picker, &p->has);
 	p->is_seed = bitfield_all(&p->has);
+	torrent_superseed_bits(p, true);
 	af_refresh(p);
 	if (!both_seeds(p))
 		peer_update_interest(p);
@@ -471,6 +480,7 @@ static void on_have_all_none(struct peer *p, bool all)
 		bitfield_set_all(&p->has);
 		picker_seed_add(p->t->picker);
 		p->seed_counted = p->is_seed = true;
+		torrent_superseed_stop(p->t, "another seed is connected");
 		af_refresh(p);
 		if (both_seeds(p))
 			return;
@@ -523,10 +533,10 @@ void peer_dispatch(struct peer *p, const struct pw_msg *m)
 	case PW_MSG_CHOKE: on_choke(p, true); break;
 	case PW_MSG_UNCHOKE: on_choke(p, false); break;
 	case PW_MSG_INTERESTED:
-		p->peer_interested = true;
-		torrent_peer_interested(p->t, p);
+	case PW_MSG_NOT_INTERESTED:
+		p->peer_interested = m->type == PW_MSG_INTERESTED;
+		torrent_slots_changed(p->t);
 		break;
-	case PW_MSG_NOT_INTERESTED: p->peer_interested = false; break;
 	case PW_MSG_HAVE: on_have(p, m->index); break;
 	case PW_MSG_BITFIELD: on_bitfield(p, m); break;
 	case PW_MSG_REQUEST: upload_on_request(p, m->index, m->begin, m->length); break;
@@ -629,7 +639,7 @@ static void peer_event_cb(struct bufferevent *bev, short what, void *arg)
 
 	if (what & BEV_EVENT_CONNECTED) {
 		p->connected = true;
-		set_nodelay(bufferevent_getfd(bev));
+		tune_socket(bufferevent_getfd(bev));
 		return;
 	}
 	peer_close(p, what & BEV_EVENT_EOF ? "connection closed" : "connection error");

@@ -58,6 +58,7 @@ static void fill_torrent(struct ctl_torrent *t, const char *name)
 	t->shared = 0;
 	t->size = 4096;
 	t->state = ctl_str_c("downloading");
+	t->super_seeding = 0;
 	t->tracker = ctl_str_c("ok, 3 peers");
 	t->tracker_seeders = 3;
 	t->up_rate = 10;
@@ -83,6 +84,7 @@ static void check_torrent(const struct ctl_torrent *t, const char *name)
 	assert_int_equal(t->shared, 0);
 	assert_int_equal(t->size, 4096);
 	assert_str(t->state, "downloading");
+	assert_int_equal(t->super_seeding, 0);
 	assert_str(t->tracker, "ok, 3 peers");
 	assert_int_equal(t->tracker_seeders, 3);
 	assert_int_equal(t->up_rate, 10);
