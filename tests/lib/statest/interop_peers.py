@@ -45,18 +45,21 @@ def aria2_leech(tfile, out_dir, addr, port, logdir, timeout, netns=None, name="a
                    name, logdir, netns=netns)
 
 
-def lt_seed(tfile, data_root, addr, port, logdir, timeout, netns=None, name="lt-seed"):
-    """Prints SEEDING once it has checked its data."""
+def lt_seed(tfile, data_root, addr, port, logdir, timeout, netns=None, name="lt-seed",
+            extra=()):
+    """Prints SEEDING once it has checked its data. extra: more lt_peer.py
+    options (e.g. --rc4-forced)."""
     py = st.require_libtorrent()
     return st.Proc([py, LT_PEER, "seed", tfile, data_root, addr, str(port),
-                    "--timeout", str(timeout)], name, logdir, netns=netns)
+                    "--timeout", str(timeout)] + list(extra), name, logdir, netns=netns)
 
 
-def lt_leech(tfile, out_dir, addr, port, logdir, timeout, netns=None, name="lt-leech"):
+def lt_leech(tfile, out_dir, addr, port, logdir, timeout, netns=None, name="lt-leech",
+             extra=()):
     """Prints COMPLETE when done, then exits 0 half a second later."""
     py = st.require_libtorrent()
     return st.Proc([py, LT_PEER, "leech", tfile, out_dir, addr, str(port),
-                    "--timeout", str(timeout)], name, logdir, netns=netns)
+                    "--timeout", str(timeout)] + list(extra), name, logdir, netns=netns)
 
 
 def transmission(tfile, data_dir, addr, port, logdir, netns, name="transmission",
