@@ -351,6 +351,8 @@ static void index_store(struct catalog *cat, const struct added *a,
 		struct cat_entry e = { .seen = (uint32_t)now, .size = mi->total_length, .added = now,
 		                       .name = mi->name, .name_len = (uint32_t)strlen(mi->name) };
 		memcpy(e.info_hash, mi->info_hash, 20);
+		if (cat->hashed_for)
+			e.swarm_hash = swarm_hash(cat->hashed_for, e.info_hash);
 		if (res[i] == CATALOG_ADDED)
 			cat_index_add(cat->index, (uint32_t)a[i].id, &e, &words[i]);
 		else

@@ -409,6 +409,11 @@ const struct cat_entry *cat_index_get(const struct cat_index *ix, uint32_t id)
 	return id < ix->n_entries && ix->entries[id].seen ? &ix->entries[id] : NULL;
 }
 
+struct cat_entry *cat_index_get_mut(struct cat_index *ix, uint32_t id)
+{
+	return id < ix->n_entries && ix->entries[id].seen ? &ix->entries[id] : NULL;
+}
+
 void cat_index_touch(struct cat_index *ix, uint32_t id, uint32_t seen)
 {
 	if (id < ix->n_entries && ix->entries[id].seen && seen)

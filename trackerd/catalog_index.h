@@ -40,6 +40,7 @@ struct cat_entry {
 	int64_t added;
 	const char *name;              /* NUL-terminated */
 	uint32_t name_len;
+	uint64_t swarm_hash;           /* swarm_hash() of info_hash, for the catalog */
 };
 
 /* One term of a search: a word the name must hold, or a word's start. */
@@ -73,6 +74,8 @@ void cat_index_add(struct cat_index *ix, uint32_t id, const struct cat_entry *e,
 void cat_index_remove(struct cat_index *ix, uint32_t id, const struct cat_tokens *words);
 /* The entry with this id; NULL for a free or unknown id. */
 const struct cat_entry *cat_index_get(const struct cat_index *ix, uint32_t id);
+/* The same, to change fields other than the name. */
+struct cat_entry *cat_index_get_mut(struct cat_index *ix, uint32_t id);
 void cat_index_touch(struct cat_index *ix, uint32_t id, uint32_t seen);
 /* Starts loading the entry of id into the cache: a search reads a
  * thousand entries spread over the whole table, and a miss each in turn

@@ -53,6 +53,9 @@ struct catalog {
 	unsigned n_readers;
 	pthread_rwlock_t index_lock; /* writers prefer: publishes do not starve */
 	struct cat_index *index;
+	/* The swarm table whose hashes the entries keep (the first that a
+	 * query came with), under index_lock. */
+	struct swarm_table *hashed_for;
 	atomic_uint_fast64_t count;
 	atomic_uint expire;         /* seconds; 0: never */
 	pthread_mutex_t seeded_lock; /* the cache below */

@@ -25,16 +25,15 @@ struct fill {
 	uint64_t *ids;
 	int64_t *keys;
 	size_t want;            /* limit + 1: one more tells that a next page exists */
+	size_t room;            /* grown as entries come: a lookup finds one or two */
 };
 
 static void fill_init(struct fill *f, struct catalog_page *page, uint32_t limit)
 {
 	memset(page, 0, sizeof *page);
+	memset(f, 0, sizeof *f);
 	f->page = page;
 	f->want = (size_t)limit + 1;
-	page->v = xcalloc(f->want, sizeof *page->v);
-	f->ids = xcalloc(f->want, sizeof *f->ids);
-	f->keys = xcalloc(f->want, sizeof *f->keys);
 }
 
 static bool fill_full(const struct fill *f)
@@ -45,6 +44,12 @@ static bool fill_full(const struct fill *f)
 static void fill_add(struct fill *f, const uint8_t *hash, const char *name, uint64_t size,
                      int64_t added, const struct swarm_counts *c, uint64_t id, int64_t key)
 {
+	if (f->page->n == f->room) {
+		f->room = f->room * 4 < f->want ? (f->room ? f->room * 4 : 4) : f->want;
+		f->page->v = xreallocarray(f->page->v, f->room, sizeof *f->page->v);
+		f->ids = xreallocarray(f->ids, f->room, sizeof *f->ids);
+		f->keys = xreallocarray(f->keys, f->room, sizeof *f->keys);
+	}
 	struct catalog_entry *e = &f->page->v[f->page->n];
 
 	memcpy(e->info_hash, hash, 20);
@@ -187,6 +192,36 @@ static bool list_sorted(struct catalog *cat, struct cat_reader *r, struct swarm_
 
 /* ---- pages from the index: lookups by name and searches ---- */
 
+/* The swarm counts of an entry; index lock held. */
+static void entry_counts(struct catalog *cat, struct swarm_table *swarms,
+                         const struct cat_entry *e, struct swarm_counts *c)
+{
+	if (cat->hashed_for == swarms)
+		swarm_scrape_hashed(swarms, e->swarm_hash, e->info_hash, c);
+	else
+		swarm_scrape(swarms, e->info_hash, c);
+}
+
+/* Takes the index lock for reading, once every entry keeps its hash in the
+ * swarm table (computed for all of them by the first query: a search
+ * looks up a thousand entries' swarms, and would hash each again). */
+static void index_read_lock(struct catalog *cat, struct swarm_table *swarms)
+{
+	pthread_rwlock_rdlock(&cat->index_lock);
+	if (cat->hashed_for)
+		return;
+	pthread_rwlock_unlock(&cat->index_lock);
+	pthread_rwlock_wrlock(&cat->index_lock);
+	for (uint32_t id = 0; cat->hashed_for == NULL && id < cat_index_top(cat->index); id++) {
+		struct cat_entry *e = cat_index_get_mut(cat->index, id);
+		if (e)
+			e->swarm_hash = swarm_hash(swarms, e->info_hash);
+	}
+	cat->hashed_for = swarms;
+	pthread_rwlock_unlock(&cat->index_lock);
+	pthread_rwlock_rdlock(&cat->index_lock);
+}
+
 /* A candidate for a page. name points into the index: it is read only
  * while the index lock is held. */
 struct cand {
@@ -277,7 +312,7 @@ static void fill_cands(struct catalog *cat, struct swarm_table *swarms,
 		if (e == NULL)
 			continue;
 		if (!v[i].counted)
-			swarm_scrape(swarms, e->info_hash, &v[i].counts);
+			entry_counts(cat, swarms, e, &v[i].counts);
 		fill_add(f, e->info_hash, e->name, e->size, e->added, &v[i].counts, v[i].id,
 		         v[i].key);
 	}
@@ -298,7 +333,7 @@ static bool cand_make(struct catalog *cat, struct swarm_table *swarms,
 	c->name = e->name;
 	c->name_len = e->name_len;
 	if (q->sort == CATALOG_SORT_RANK || q->sort == CATALOG_SORT_SEEDERS) {
-		swarm_scrape(swarms, e->info_hash, &c->counts);
+		entry_counts(cat, swarms, e, &c->counts);
 		c->counted = true;
 		c->key = q->sort == CATALOG_SORT_RANK ? ((int64_t)tier << 32 | c->counts.seeders)
 		                                      : (int64_t)c->counts.seeders;
@@ -425,7 +460,7 @@ static bool index_query(struct catalog *cat, struct cat_reader *r, struct swarm_
 	size_t n;
 	bool too_many = false;
 
-	pthread_rwlock_rdlock(&cat->index_lock);
+	index_read_lock(cat, swarms);
 	if (q->name[0]) {
 		n = named_cands(cat, swarms, q, &v);
 	} else {
@@ -484,7 +519,7 @@ static void fill_unseeded(struct catalog *cat, struct swarm_table *swarms,
 	uint32_t cutoff = catalog_cutoff(cat, (int64_t)time(NULL));
 	uint64_t id = q->has_after && q->after.key == 0 ? q->after.id : q->desc ? UINT64_MAX : 0;
 
-	pthread_rwlock_rdlock(&cat->index_lock);
+	index_read_lock(cat, swarms);
 	uint64_t top = cat_index_top(cat->index);
 	while (!fill_full(f)) {
 		struct cand c;
@@ -510,7 +545,7 @@ static void fill_seeded(struct catalog *cat, struct swarm_table *swarms,
 		n += cat->seeded[i].id <= UINT32_MAX && after_cursor(q, &c[n]);
 	}
 	pthread_mutex_unlock(&cat->seeded_lock);
-	pthread_rwlock_rdlock(&cat->index_lock);
+	index_read_lock(cat, swarms);
 	fill_cands(cat, swarms, q, c, n, f);
 	pthread_rwlock_unlock(&cat->index_lock);
 	free(c);

@@ -580,9 +580,19 @@ out:
 	return r;
 }
 
+uint64_t swarm_hash(const struct swarm_table *t, const uint8_t *info_hash)
+{
+	return table_hash(t, info_hash);
+}
+
 void swarm_scrape(struct swarm_table *t, const uint8_t *info_hash, struct swarm_counts *counts)
 {
-	uint64_t h = table_hash(t, info_hash);
+	swarm_scrape_hashed(t, table_hash(t, info_hash), info_hash, counts);
+}
+
+void swarm_scrape_hashed(struct swarm_table *t, uint64_t h, const uint8_t *info_hash,
+                         struct swarm_counts *counts)
+{
 	struct shard *sh = table_shard(t, h);
 
 	memset(counts, 0, sizeof *counts);

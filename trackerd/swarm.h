@@ -60,6 +60,12 @@ enum swarm_result swarm_announce(struct swarm_table *t, const struct swarm_annou
                                  struct swarm_counts *counts);
 /* Counts for one info-hash; zeros when unknown. */
 void swarm_scrape(struct swarm_table *t, const uint8_t *info_hash, struct swarm_counts *counts);
+/* The table's hash of an info-hash (keyed: fixed for the table's life), for
+ * callers that look the same hashes up again and again, and the scrape
+ * that takes it instead of computing it. */
+uint64_t swarm_hash(const struct swarm_table *t, const uint8_t *info_hash);
+void swarm_scrape_hashed(struct swarm_table *t, uint64_t h, const uint8_t *info_hash,
+                         struct swarm_counts *counts);
 /* True if some peer at this address (any port) is a seeder of info_hash. */
 bool swarm_is_seeder(struct swarm_table *t, const uint8_t *info_hash, int family,
                      const uint8_t *addr);
