@@ -252,7 +252,10 @@ static int32_t word_find(const struct cat_index *ix, const char *s, size_t len)
 	return -1;
 }
 
+/* A word to sort, with its first 8 bytes as a big-endian number (zero
+ * padded: words hold no NUL), which orders most pairs without a memcmp. */
 struct sort_word {
+	uint64_t head;
 	const char *s;
 	uint32_t len;
 	uint32_t num;
@@ -262,7 +265,18 @@ static int sort_word_cmp(const void *a, const void *b)
 {
 	const struct sort_word *x = a, *y = b;
 
+	if (x->head != y->head)
+		return x->head < y->head ? -1 : 1;
 	return word_cmp(x->s, x->len, y->s, y->len);
+}
+
+static uint64_t word_head(const char *s, size_t len)
+{
+	uint64_t h = 0;
+
+	for (size_t i = 0; i < 8; i++)
+		h = h << 8 | (i < len ? (uint8_t)s[i] : 0);
+	return h;
 }
 
 /* The words nums[0..n) in byte order, as sort_words to be freed. */
@@ -273,7 +287,7 @@ static struct sort_word *words_sorted(const struct cat_index *ix, const uint32_t
 
 	for (uint32_t j = 0; j < n; j++) {
 		const struct cat_token *w = &ix->words[nums ? nums[j] : j];
-		f[j] = (struct sort_word){ w->s, w->len, nums ? nums[j] : j };
+		f[j] = (struct sort_word){ word_head(w->s, w->len), w->s, w->len, nums ? nums[j] : j };
 	}
 	qsort(f, n, sizeof *f, sort_word_cmp);
 	return f;
