@@ -474,18 +474,14 @@ static bool conn_serve_all(struct hconn *h)
 	return false;
 }
 
-/* Room for the next read: the whole body once its length is known. */
+/* Room for the next read, doubled as bytes come: a body's announced
+ * length is only a claim, so memory follows what was received. */
 static void conn_make_room(struct hconn *h)
 {
-	size_t need = h->in_len + BUF_INITIAL / 2;
-
-	if (h->head_done && h->req.has_length)
-		need = h->req.head_len + (size_t)h->req.content_length;
-	if (need <= h->in_cap)
+	if (h->in_cap - h->in_len >= BUF_INITIAL / 2)
 		return;
-	size_t cap = h->in_cap * 2 > need ? h->in_cap * 2 : need;
-	h->in = xreallocarray(h->in, cap, 1);
-	h->in_cap = cap;
+	h->in_cap *= 2;
+	h->in = xreallocarray(h->in, h->in_cap, 1);
 }
 
 /* One read of what is there; false when the connection failed. A request
