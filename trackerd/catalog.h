@@ -85,7 +85,8 @@ void catalog_page_free(struct catalog_page *page);
 /* Expiry bookkeeping, once a second from the main thread: marks the
  * entries of swarms that have a seeder as seeded now, a slice of the
  * swarm table at a time (a whole pass takes a twentieth of the expiry
- * time, at least a second and at most ten minutes). */
+ * time, at least a second and at most ten minutes). The first tick also
+ * gives every entry its hash in swarms, which searches then use. */
 void catalog_tick(struct catalog *cat, struct swarm_table *swarms);
 
 #endif

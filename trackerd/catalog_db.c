@@ -519,6 +519,27 @@ static void touch_locked(struct catalog *cat, const struct swarm_seeded *v, size
 
 #define TICK_CYCLE_MAX 600
 
+/* Once, on the first tick: every entry's hash in the swarm table, which a
+ * search needs for each of its candidates. Written under the read lock
+ * (queries do not read the field until hashed_for is set), so queries go on
+ * meanwhile; publishes wait, and hash their entries themselves after. */
+static void hash_entries(struct catalog *cat, struct swarm_table *swarms)
+{
+	pthread_rwlock_rdlock(&cat->index_lock);
+	bool done = cat->hashed_for != NULL;
+	for (uint32_t id = 0; !done && id < cat_index_top(cat->index); id++) {
+		struct cat_entry *e = cat_index_get_mut(cat->index, id);
+		if (e && e->swarm_hash == 0)
+			e->swarm_hash = swarm_hash(swarms, e->info_hash);
+	}
+	pthread_rwlock_unlock(&cat->index_lock);
+	if (done)
+		return;
+	pthread_rwlock_wrlock(&cat->index_lock);
+	cat->hashed_for = swarms;
+	pthread_rwlock_unlock(&cat->index_lock);
+}
+
 void catalog_tick(struct catalog *cat, struct swarm_table *swarms)
 {
 	uint32_t exp = atomic_load(&cat->expire);
@@ -527,6 +548,7 @@ void catalog_tick(struct catalog *cat, struct swarm_table *swarms)
 	struct swarm_seeded *v = NULL;
 	size_t len = 0, cap = 0;
 
+	hash_entries(cat, swarms);
 	if (exp == 0)
 		return;
 	swarm_seeded(swarms, cat->tick_next, slice, &v, &len, &cap);

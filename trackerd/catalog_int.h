@@ -53,8 +53,8 @@ struct catalog {
 	unsigned n_readers;
 	pthread_rwlock_t index_lock; /* writers prefer: publishes do not starve */
 	struct cat_index *index;
-	/* The swarm table whose hashes the entries keep (the first that a
-	 * query came with), under index_lock. */
+	/* The swarm table whose hashes the entries keep (catalog_tick's),
+	 * under index_lock; NULL until the first tick. */
 	struct swarm_table *hashed_for;
 	atomic_uint_fast64_t count;
 	atomic_uint expire;         /* seconds; 0: never */

@@ -196,30 +196,10 @@ static bool list_sorted(struct catalog *cat, struct cat_reader *r, struct swarm_
 static void entry_counts(struct catalog *cat, struct swarm_table *swarms,
                          const struct cat_entry *e, struct swarm_counts *c)
 {
-	if (cat->hashed_for == swarms)
+	if (cat->hashed_for == swarms && e->swarm_hash)
 		swarm_scrape_hashed(swarms, e->swarm_hash, e->info_hash, c);
 	else
 		swarm_scrape(swarms, e->info_hash, c);
-}
-
-/* Takes the index lock for reading, once every entry keeps its hash in the
- * swarm table (computed for all of them by the first query: a search
- * looks up a thousand entries' swarms, and would hash each again). */
-static void index_read_lock(struct catalog *cat, struct swarm_table *swarms)
-{
-	pthread_rwlock_rdlock(&cat->index_lock);
-	if (cat->hashed_for)
-		return;
-	pthread_rwlock_unlock(&cat->index_lock);
-	pthread_rwlock_wrlock(&cat->index_lock);
-	for (uint32_t id = 0; cat->hashed_for == NULL && id < cat_index_top(cat->index); id++) {
-		struct cat_entry *e = cat_index_get_mut(cat->index, id);
-		if (e)
-			e->swarm_hash = swarm_hash(swarms, e->info_hash);
-	}
-	cat->hashed_for = swarms;
-	pthread_rwlock_unlock(&cat->index_lock);
-	pthread_rwlock_rdlock(&cat->index_lock);
 }
 
 /* A candidate for a page. name points into the index: it is read only
@@ -460,7 +440,7 @@ static bool index_query(struct catalog *cat, struct cat_reader *r, struct swarm_
 	size_t n;
 	bool too_many = false;
 
-	index_read_lock(cat, swarms);
+	pthread_rwlock_rdlock(&cat->index_lock);
 	if (q->name[0]) {
 		n = named_cands(cat, swarms, q, &v);
 	} else {
@@ -519,7 +499,7 @@ static void fill_unseeded(struct catalog *cat, struct swarm_table *swarms,
 	uint32_t cutoff = catalog_cutoff(cat, (int64_t)time(NULL));
 	uint64_t id = q->has_after && q->after.key == 0 ? q->after.id : q->desc ? UINT64_MAX : 0;
 
-	index_read_lock(cat, swarms);
+	pthread_rwlock_rdlock(&cat->index_lock);
 	uint64_t top = cat_index_top(cat->index);
 	while (!fill_full(f)) {
 		struct cand c;
@@ -545,7 +525,7 @@ static void fill_seeded(struct catalog *cat, struct swarm_table *swarms,
 		n += cat->seeded[i].id <= UINT32_MAX && after_cursor(q, &c[n]);
 	}
 	pthread_mutex_unlock(&cat->seeded_lock);
-	index_read_lock(cat, swarms);
+	pthread_rwlock_rdlock(&cat->index_lock);
 	fill_cands(cat, swarms, q, c, n, f);
 	pthread_rwlock_unlock(&cat->index_lock);
 	free(c);
