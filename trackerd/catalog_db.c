@@ -352,7 +352,7 @@ static void index_store(struct catalog *cat, const struct added *a,
 		                       .name = mi->name, .name_len = (uint32_t)strlen(mi->name) };
 		memcpy(e.info_hash, mi->info_hash, 20);
 		if (cat->hashed_for)
-			e.swarm_hash = swarm_hash(cat->hashed_for, e.info_hash);
+			e.swarm_hash = swarm_hash(cat->hashed_for, e.info_hash); /* not shared yet */
 		if (res[i] == CATALOG_ADDED)
 			cat_index_add(cat->index, (uint32_t)a[i].id, &e, &words[i]);
 		else
@@ -519,24 +519,26 @@ static void touch_locked(struct catalog *cat, const struct swarm_seeded *v, size
 
 #define TICK_CYCLE_MAX 600
 
-/* Once, on the first tick: every entry's hash in the swarm table, which a
- * search needs for each of its candidates. Written under the read lock
- * (queries do not read the field until hashed_for is set), so queries go on
- * meanwhile; publishes wait, and hash their entries themselves after. */
+#define HASH_SLICE 65536      /* entries hashed a tick: a few ms on the main thread */
+
+/* Gives the entries their hash in the swarm table, which a search needs for
+ * each of its candidates, a slice a tick: the pass over a million entries
+ * at once would take the worker's core for a tenth of a second. */
 static void hash_entries(struct catalog *cat, struct swarm_table *swarms)
 {
-	pthread_rwlock_rdlock(&cat->index_lock);
-	bool done = cat->hashed_for != NULL;
-	for (uint32_t id = 0; !done && id < cat_index_top(cat->index); id++) {
-		struct cat_entry *e = cat_index_get_mut(cat->index, id);
-		if (e && e->swarm_hash == 0)
-			e->swarm_hash = swarm_hash(swarms, e->info_hash);
+	if (cat->hashed_for == NULL) {      /* only the main thread writes it */
+		pthread_rwlock_wrlock(&cat->index_lock);
+		cat->hashed_for = swarms;
+		pthread_rwlock_unlock(&cat->index_lock);
 	}
-	pthread_rwlock_unlock(&cat->index_lock);
-	if (done)
-		return;
-	pthread_rwlock_wrlock(&cat->index_lock);
-	cat->hashed_for = swarms;
+	pthread_rwlock_rdlock(&cat->index_lock);
+	uint32_t top = cat_index_top(cat->index), end = cat->hash_next + HASH_SLICE;
+	for (; cat->hash_next < top && cat->hash_next < end; cat->hash_next++) {
+		struct cat_entry *e = cat_index_get_mut(cat->index, cat->hash_next);
+		if (e && __atomic_load_n(&e->swarm_hash, __ATOMIC_RELAXED) == 0)
+			__atomic_store_n(&e->swarm_hash, swarm_hash(swarms, e->info_hash),
+			                 __ATOMIC_RELAXED);
+	}
 	pthread_rwlock_unlock(&cat->index_lock);
 }
 

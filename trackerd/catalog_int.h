@@ -53,9 +53,12 @@ struct catalog {
 	unsigned n_readers;
 	pthread_rwlock_t index_lock; /* writers prefer: publishes do not starve */
 	struct cat_index *index;
-	/* The swarm table whose hashes the entries keep (catalog_tick's),
-	 * under index_lock; NULL until the first tick. */
+	/* The swarm table whose hashes the entries keep (catalog_tick's), set
+	 * under index_lock by the first tick; entries get theirs a slice a tick
+	 * (hash_next: the first id not done) or at publish. Each hash is read
+	 * and written with relaxed atomics: 0 means not known yet. */
 	struct swarm_table *hashed_for;
+	uint32_t hash_next;
 	atomic_uint_fast64_t count;
 	atomic_uint expire;         /* seconds; 0: never */
 	pthread_mutex_t seeded_lock; /* the cache below */

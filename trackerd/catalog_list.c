@@ -196,8 +196,11 @@ static bool list_sorted(struct catalog *cat, struct cat_reader *r, struct swarm_
 static void entry_counts(struct catalog *cat, struct swarm_table *swarms,
                          const struct cat_entry *e, struct swarm_counts *c)
 {
-	if (cat->hashed_for == swarms && e->swarm_hash)
-		swarm_scrape_hashed(swarms, e->swarm_hash, e->info_hash, c);
+	uint64_t h = cat->hashed_for == swarms ? __atomic_load_n(&e->swarm_hash, __ATOMIC_RELAXED)
+	                                        : 0;
+
+	if (h)
+		swarm_scrape_hashed(swarms, h, e->info_hash, c);
 	else
 		swarm_scrape(swarms, e->info_hash, c);
 }
