@@ -6,14 +6,20 @@
 # Each tracker runs single-threaded pinned to core 0; the load generator
 # (tracker_load) is pinned to core 1. First 100k distinct peers are announced
 # to each fresh tracker (RSS before and after = memory per 100k peers), then
-# each mode runs for BENCH_SECONDS (default 10) against each tracker:
-# UDP with a cached connection id, UDP connect+announce, HTTP keep-alive and
-# HTTP with one connection per request. Each figure is given twice: requests
-# a second, and requests per CPU-second of the tracker (its user + system
-# time from /proc while the mode ran), which holds still when other work on
-# the machine takes turns on core 0. Then trackerd runs UDP with two worker
-# threads on both cores (the load generator unpinned beside them), for its
-# requests per CPU-second with one thread and with two.
+# four modes: UDP with a cached connection id, UDP connect+announce, HTTP
+# keep-alive and HTTP with one connection per request. Each mode runs
+# BENCH_ROUNDS rounds (default 5) of BENCH_SECONDS (default 3) against each
+# tracker in turn, the first to go alternating, so that load from others on
+# the machine falls on both; each figure is the median of the rounds with
+# their range, and the ratio is the median of the rounds' ratios. Each is
+# given twice: requests a second, and requests per CPU-second of the
+# tracker (its user + system time from /proc while it ran), which holds
+# still when other work takes turns on core 0 and is the tracker's own cost
+# where the load generator, not the tracker, runs out of CPU first (HTTP
+# with a connection per request: a client's side of a TCP connection costs
+# as much as a server's). Then trackerd runs UDP with two worker threads on
+# both cores (the load generator unpinned beside them) for its requests per
+# CPU-second with one thread and with two.
 # Not a test: ctest never runs it.
 # BENCH_CATALOG_STATE=DIR runs trackerd with that state directory, e.g. the
 # million-entry catalog tests/bench/catalog_bench leaves with --keep, to
@@ -21,7 +27,8 @@
 set -eu
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build/bench}
-SECONDS_PER_MODE=${BENCH_SECONDS:-10}
+SECONDS_PER_ROUND=${BENCH_SECONDS:-3}
+ROUNDS=${BENCH_ROUNDS:-5}
 HASHES=1000
 PEERS=100000
 SRCS=127.0.0.2,127.0.0.3,127.0.0.4,127.0.0.5,127.0.0.6,127.0.0.7,127.0.0.8,127.0.0.9
@@ -130,19 +137,25 @@ sleep 0.5
 TD_RSS1=$(rss_kb $TD_PID); OT_RSS1=$(rss_kb $OT_PID)
 TD_HELD=$(peers_held "$TD_PORT"); OT_HELD=$(peers_held "$OT_PORT")
 
-RESULTS=""
+# Rounds: "mode tracker round requests/s per-CPU-second" lines in $ROUNDS_FILE.
+ROUNDS_FILE="$WORK/rounds"
+: >"$ROUNDS_FILE"
 for mode in udp udp-connect http http-close; do
-	echo "== $mode, ${SECONDS_PER_MODE}s each" >&2
+	echo "== $mode, $ROUNDS rounds of ${SECONDS_PER_ROUND}s each" >&2
 	case $mode in
 	http*) extra="--conns 128" ;;
 	*) extra="--inflight 2048" ;;
 	esac
-	# shellcheck disable=SC2086
-	td=$(load $mode $TD_PID "$TD_PORT" --duration "$SECONDS_PER_MODE" $extra)
-	# shellcheck disable=SC2086
-	ot=$(load $mode $OT_PID "$OT_PORT" --duration "$SECONDS_PER_MODE" $extra)
-	RESULTS="$RESULTS$mode $td $ot
-"
+	for r in $(seq 1 "$ROUNDS"); do
+		order="td ot"
+		[ $((r % 2)) = 1 ] || order="ot td"
+		for who in $order; do
+			if [ "$who" = td ]; then pid=$TD_PID port=$TD_PORT; else pid=$OT_PID port=$OT_PORT; fi
+			# shellcheck disable=SC2086
+			echo "$mode $who $r $(load $mode $pid "$port" --duration "$SECONDS_PER_ROUND" $extra)" \
+				>>"$ROUNDS_FILE"
+		done
+	done
 done
 kill -0 $TD_PID 2>/dev/null || { echo "tracker_bench: trackerd died" >&2; cat "$WORK/trackerd.log" >&2; exit 1; }
 
@@ -155,39 +168,64 @@ taskset -c 0,1 "$TRACKERD" --config "$WORK/trackerd2.conf" 2>"$WORK/trackerd2.lo
 TD2_PID=$!
 PIDS="$PIDS $TD2_PID"
 wait_port "$TD2_PORT"
-echo "== udp, trackerd with 2 threads on cores 0-1, load unpinned, ${SECONDS_PER_MODE}s" >&2
+echo "== udp, trackerd with 2 threads on cores 0-1, load unpinned, $ROUNDS rounds" >&2
 LOAD_CPUS=0,1 load udp-fill $TD2_PID "$TD2_PORT" >/dev/null
-TD2=$(LOAD_CPUS=0,1 load udp $TD2_PID "$TD2_PORT" --duration "$SECONDS_PER_MODE" --inflight 4096)
+for r in $(seq 1 "$ROUNDS"); do
+	echo "udp td2 $r $(LOAD_CPUS=0,1 load udp $TD2_PID "$TD2_PORT" \
+		--duration "$SECONDS_PER_ROUND" --inflight 4096)" >>"$ROUNDS_FILE"
+done
+
+# "median (min-max)" of column col of the rounds of mode and tracker, or of
+# the rounds' ratios trackerd / opentracker with who=ratio.
+summary() { # mode who col
+	awk -v mode="$1" -v who="$2" -v col="$3" '
+	$1 == mode { v[$2 " " $3] = $col }
+	END {
+		n = 0
+		for (r = 1; (("td " r) in v) || (("td2 " r) in v); r++) {
+			if (who == "ratio") {
+				if (v["ot " r] > 0) x[++n] = v["td " r] / v["ot " r]
+			} else {
+				x[++n] = v[who " " r]
+			}
+		}
+		for (i = 2; i <= n; i++)          # insertion sort, n is small
+			for (j = i; j > 1 && x[j - 1] > x[j]; j--) { t = x[j]; x[j] = x[j - 1]; x[j - 1] = t }
+		if (n == 0) { print "-"; exit }
+		med = n % 2 ? x[(n + 1) / 2] : (x[n / 2] + x[n / 2 + 1]) / 2
+		if (who == "ratio")
+			printf "%.2fx (%.2f-%.2f)", med, x[1], x[n]
+		else
+			printf "%d (%d-%d)", med, x[1], x[n]
+	}' "$ROUNDS_FILE"
+}
 
 echo
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }'; }
-
 echo "trackerd vs opentracker, 1 thread each on core 0, load on core 1 ($(nproc) cores, $(uname -r))"
-echo "load average before the run: $LOADAVG"
+echo "load average before the run: $LOADAVG, after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "median (min-max) of $ROUNDS rounds of ${SECONDS_PER_ROUND}s each"
 [ -z "${BENCH_CATALOG_STATE:-}" ] || echo "trackerd's catalog: $BENCH_CATALOG_STATE"
-printf '%-34s %10s %11s %6s | %12s %12s %6s\n' "" "requests/s" "" "" "per CPU-second" "" ""
-printf '%-34s %10s %11s %6s | %12s %12s %6s\n' "" trackerd opentracker ratio trackerd opentracker ratio
-echo "$RESULTS" | while read -r mode td tdc ot otc; do
-	[ -n "$mode" ] || continue
+for mode in udp udp-connect http http-close; do
 	case $mode in
 	udp) label="UDP announce, cached conn id" ;;
 	udp-connect) label="UDP connect + announce" ;;
 	http) label="HTTP announce, keep-alive" ;;
 	http-close) label="HTTP announce, conn per request" ;;
 	esac
-	printf '%-34s %10s %11s %6s | %12s %12s %6s\n' "$label" "$td" "$ot" "$(ratio "$td" "$ot")" \
-		"$tdc" "$otc" "$(ratio "$tdc" "$otc")"
+	echo "$label"
+	for col in 4 5; do
+		[ $col = 4 ] && what="requests/s" || what="per CPU-second"
+		printf '  %-15s trackerd %-26s opentracker %-26s ratio %s\n' "$what" \
+			"$(summary $mode td $col)" "$(summary $mode ot $col)" "$(summary $mode ratio $col)"
+	done
 done
-TD1C=$(echo "$RESULTS" | awk '$1 == "udp" { print $3 }')
-set -- $TD2
-printf '%-34s %10s %11s %6s | %12s\n' "UDP announce, trackerd 1 thread" \
-	"$(echo "$RESULTS" | awk '$1 == "udp" { print $2 }')" "" "" "$TD1C"
-printf '%-34s %10s %11s %6s | %12s  (%s of 1 thread)\n' "UDP announce, trackerd 2 threads" \
-	"$1" "" "" "$2" "$(ratio "$2" "$TD1C")"
+echo "UDP announce, trackerd per CPU-second"
+printf '  1 thread  %s\n  2 threads %s (requests/s %s)\n' "$(summary udp td 5)" \
+	"$(summary udp td2 5)" "$(summary udp td2 4)"
 printf '%-34s %14s %14s\n' "RSS before, KiB" "$TD_RSS0" "$OT_RSS0"
 printf '%-34s %14s %14s\n' "RSS after $PEERS peers, KiB" "$TD_RSS1" "$OT_RSS1"
 printf '%-34s %14s %14s\n' "peers held (scrape sum)" "$TD_HELD" "$OT_HELD"
 printf '%-34s %14s %14s\n' "RSS growth per peer, bytes" \
 	"$(( (TD_RSS1 - TD_RSS0) * 1024 / PEERS ))" "$(( (OT_RSS1 - OT_RSS0) * 1024 / PEERS ))"
-echo "(opentracker closes every HTTP connection after its reply, so its keep-alive row"
-echo " is really connection-per-request; see tracker_load's reconnects= count above)"
+echo "(opentracker closes every HTTP connection after its reply, so its keep-alive rows"
+echo " are really connection-per-request; see tracker_load's reconnects= counts above)"
