@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ctl_proto.h"
+#include "metainfo.h"
 #include "xmalloc.h"
 
 /* Each payload is described once by a table of its fields, in key order
@@ -288,12 +289,14 @@ bool ctl_event_encode(struct sta_buf *b, const struct ctl_torrent *m)
 	return encode(b, CTL_MSG_EVENT, &torrent_s, m);
 }
 
-bool ctl_listing_encode(struct sta_buf *b, const struct catalog_listing *l)
+bool ctl_listing_encode(struct sta_buf *b, const struct catalog_listing *l, const char *announce)
 {
 	struct sta_buf page = STA_BUF_INIT;
 	size_t start = ctl_frame_begin(b, CTL_MSG_OK);
 
-	/* The listing's dict entries are the payload's. */
+	/* The listing's dict entries are the payload's; "announce" sorts first. */
+	if (announce)
+		be_enc_kv_cstr(b, "announce", announce);
 	catalog_listing_encode(&page, CATALOG_FMT_BENCODE, l->v, l->n, l->next, NULL);
 	buf_append(b, page.data + 1, page.len - 2);
 	buf_free(&page);
@@ -304,6 +307,19 @@ bool ctl_listing_decode(const struct be_doc *doc, struct catalog_listing *l, siz
                         char *err, size_t errlen)
 {
 	return catalog_listing_decode(doc->data, doc->len, l, skipped, err, errlen);
+}
+
+bool ctl_listing_announce(const struct be_doc *doc, char *url, size_t urlsz)
+{
+	size_t len;
+	char problem[80];
+	const uint8_t *s = be_dict_get_str(doc, be_root(doc), "announce", &len);
+
+	if (s == NULL || len >= urlsz || metainfo_url_kind(s, len, problem, sizeof problem) != 1)
+		return false;
+	memcpy(url, s, len);
+	url[len] = '\0';
+	return true;
 }
 
 void ctl_frame_error(struct sta_buf *b, const char *code, const char *message)

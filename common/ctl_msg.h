@@ -195,10 +195,14 @@ bool ctl_torrent_reply_encode(struct sta_buf *b, const struct ctl_torrent_reply 
 bool ctl_event_encode(struct sta_buf *b, const struct ctl_torrent *m);
 /* OK to UPDATE and SEARCH: the page in the catalog's own listing format
  * (catalog_proto.h), decoded with its rules (an entry stad could not vouch
- * for is skipped and counted). */
-bool ctl_listing_encode(struct sta_buf *b, const struct catalog_listing *l);
+ * for is skipped and counted), and "announce": the tracker's announce URL
+ * (NULL: none), the tr of the entries' magnet links (catalog_entry_magnet). */
+bool ctl_listing_encode(struct sta_buf *b, const struct catalog_listing *l, const char *announce);
 bool ctl_listing_decode(const struct be_doc *doc, struct catalog_listing *l, size_t *skipped,
                         char *err, size_t errlen);
+/* The listing's announce URL into url (NUL-terminated); false when there
+ * is none or it is not an http, https or udp URL of at most urlsz - 1 bytes. */
+bool ctl_listing_announce(const struct be_doc *doc, char *url, size_t urlsz);
 
 bool ctl_hello_decode(const struct be_doc *doc, struct ctl_hello *m, char *err, size_t errlen);
 bool ctl_hello_reply_decode(const struct be_doc *doc, struct ctl_hello_reply *m, char *err,

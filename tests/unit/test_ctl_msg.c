@@ -201,8 +201,12 @@ static void test_listing(void **state)
 	size_t skipped = 9;
 	char err[128];
 
-	assert_true(ctl_listing_encode(&b, &l));
+	char url[64];
+	assert_true(ctl_listing_encode(&b, &l, "http://t.example:6969/announce"));
 	parse_one(&b, CTL_MSG_OK, &doc);
+	assert_true(ctl_listing_announce(&doc, url, sizeof url));
+	assert_string_equal(url, "http://t.example:6969/announce");
+	assert_false(ctl_listing_announce(&doc, url, 30)); /* does not fit */
 	assert_true(ctl_listing_decode(&doc, &got, &skipped, err, sizeof err));
 	assert_int_equal(skipped, 0);
 	assert_int_equal(got.n, 2);
@@ -212,6 +216,16 @@ static void test_listing(void **state)
 	assert_int_equal(got.v[1].added, 1700000001);
 	assert_string_equal(got.next, "");
 	catalog_listing_free(&got);
+	be_doc_free(&doc);
+
+	/* No tracker, or one that is not a URL: no announce. */
+	buf_clear(&b);
+	assert_true(ctl_listing_encode(&b, &l, NULL));
+	parse_one(&b, CTL_MSG_OK, &doc);
+	assert_false(ctl_listing_announce(&doc, url, sizeof url));
+	be_doc_free(&doc);
+	doc_of(&doc, "d8:announce9:/etc/hoste");
+	assert_false(ctl_listing_announce(&doc, url, sizeof url));
 	be_doc_free(&doc);
 
 	doc_of(&doc, "d5:fileslee");
