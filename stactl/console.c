@@ -166,7 +166,7 @@ static char *history_path(void)
 	return home && home[0] ? xasprintf("%s/.stactl_history", home) : NULL;
 }
 
-int console_run(struct session *s)
+int console_run(struct stactl_session *s)
 {
 	char *hist = history_path();
 	struct sigaction sa = { .sa_handler = console_sigint }, old;

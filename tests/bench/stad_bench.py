@@ -7,7 +7,8 @@ Part 1, the same seeders for every leecher, one leecher at a time: by
 default three libtorrent seeders (--seeders names other kinds, each run as
 its own group of --seed-count seeders), started once, each on an address
 of its own and with its own hard link of the file. After one uncounted
-warm-up download, the leechers take turns, round by round. Each leecher
+warm-up download, the leechers take turns, round by round (each round
+starting with the next leecher in the list). Each leecher
 is a fresh process, timed from its spawn until the whole file is on its
 disk (stad: until `stactl request` returns, i.e. complete and verified;
 libtorrent: COMPLETE; aria2: exit; transmission: the .part suffix
@@ -288,7 +289,10 @@ class Bench:
             log("warm-up (not counted):")
             self.one_pair(seeder, self.a.leechers[0])
             for i in range(self.a.runs):
-                for leecher in self.a.leechers:
+                # Each round starts with another leecher: the first of a
+                # round was measurably faster (whatever the leecher).
+                k = i % len(self.a.leechers)
+                for leecher in self.a.leechers[k:] + self.a.leechers[:k]:
                     if seeder == "stad" and leecher == "libtorrent" and \
                             self.perf_pending.pop("seed", None):
                         perf_seed = self.perf_start(self.seeder_pid(), "stad-seed-to-libtorrent")

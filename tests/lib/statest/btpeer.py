@@ -40,7 +40,7 @@ def handshake(info_hash, pid):
 
 
 class Listener:
-    """A TCP listener on (host, a free port) that serves each accepted
+    """A TCP listener on (host, a free port; IPv4 or IPv6) that serves each accepted
     connection with self._serve(conn) on a thread of its own; stop() (also
     at exit) closes the listener and every connection. Subclasses count
     under self.lock."""
@@ -52,7 +52,8 @@ class Listener:
         self.accepted = 0            # connections accepted
         self.stopping = False
         self._conns = []
-        self.ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.ls = socket.socket(family, socket.SOCK_STREAM)
         self.ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.ls.bind((host, self.port))
         self.ls.listen(16)
