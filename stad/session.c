@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "announcer.h"
+#include "dht.h"
 #include "bencode.h"
 #include "hex.h"
 #include "log.h"
@@ -213,6 +214,7 @@ bool session_init(struct session *s, struct event_base *base, const struct sconf
 	s->ann = announcer_new(base, s->dns, session_source(s), s->peer_id, s->port, arc4random());
 	if (s->ann == NULL)
 		return false;
+	s->dht = dht_start(base, s->dns, cfg, s->port);
 	s->reaper = event_new(base, -1, 0, reap_cb, s);
 	s->tick = event_new(base, -1, EV_PERSIST, tick_cb, s);
 	if (s->reaper == NULL || s->tick == NULL || event_add(s->tick, &one) < 0)
@@ -232,6 +234,8 @@ void session_reload(struct session *s, const struct sconfig *cfg)
 	s->cfg = cfg;
 	piece_pool_set_budget(&s->pool, (uint64_t)cfg->cache_size);
 	set_tracker(s, cfg->tracker);
+	if (s->dht)
+		dht_reload(s->dht, cfg);
 }
 
 /* ---- the torrent table ---- */
@@ -581,6 +585,7 @@ void session_fini(struct session *s)
 		torrent_free(t);
 	}
 	announcer_free(s->ann);
+	dht_stop(s->dht);
 	if (s->dns)
 		evdns_base_free(s->dns, 0);
 	piece_pool_fini(&s->pool);
