@@ -22,11 +22,21 @@ def rss_kib(pid):
     raise AssertionError("no VmRSS for %d" % pid)
 
 
+# Sanitizer allocators keep freed memory in quarantine, so RSS says nothing
+# about stad's own bounds there: growth is checked in plain builds, and the
+# bounds themselves (answers, stored peers) in every build.
+RSS_GROWTH_KIB = None if st.sanitized() else 8 * 1024
+
+
 class StadDht(st.TestCase):
     def client(self, host="127.0.0.1"):
         c = KrpcClient(host)
         self.addCleanup(c.close)
         return c
+
+    def assert_rss_bounded(self, s, before):
+        if RSS_GROWTH_KIB is not None:
+            self.assertLess(rss_kib(s.proc.pid) - before, RSS_GROWTH_KIB)
 
     def stad(self, **dht):
         conf = {"enabled": True}
@@ -89,7 +99,7 @@ class StadDht(st.TestCase):
         self.assertIsNotNone(r, "no answer after the malformed datagrams")
         self.assertEqual(r[b"y"], b"r")
         self.assertTrue(s.answers(), "stad's control socket stopped answering")
-        self.assertLess(rss_kib(s.proc.pid) - before, 8 * 1024)
+        self.assert_rss_bounded(s, before)
 
     def test_flood_from_many_ports(self):
         rate = 50
@@ -115,7 +125,7 @@ class StadDht(st.TestCase):
         self.assertGreater(answers, 0)
         self.assertLessEqual(answers, allowed, "%d answers to 2000 queries from one host in "
                              "%.2f s (budget %d/s)" % (answers, elapsed, rate))
-        self.assertLess(rss_kib(s.proc.pid) - before, 8 * 1024)
+        self.assert_rss_bounded(s, before)
         time.sleep(1.1)
         self.assertIsNotNone(self.client().query(self.to, "ping"), "no answer after the flood")
 
@@ -142,7 +152,7 @@ class StadDht(st.TestCase):
             stored += len(r[b"r"].get(b"values", []))
         self.assertLessEqual(stored + 5, 200, "more peers stored than max_stored_peers")
         self.assertGreater(stored, 0)
-        self.assertLess(rss_kib(s.proc.pid) - before, 8 * 1024)
+        self.assert_rss_bounded(s, before)
 
 
 if __name__ == "__main__":
