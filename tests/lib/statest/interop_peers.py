@@ -45,18 +45,32 @@ def aria2_leech(tfile, out_dir, addr, port, logdir, timeout, netns=None, name="a
                    name, logdir, netns=netns)
 
 
-def lt_seed(tfile, data_root, addr, port, logdir, timeout, netns=None, name="lt-seed"):
-    """Prints SEEDING once it has checked its data."""
+def _dht_args(dht):
+    return [x for node in dht or () for x in ("--dht", "%s:%d" % node)]
+
+
+def lt_seed(tfile, data_root, addr, port, logdir, timeout, netns=None, name="lt-seed",
+            dht=None):
+    """Prints SEEDING once it has checked its data. dht: (addr, port) nodes
+    of a private DHT to join (DHT off when None)."""
     py = st.require_libtorrent()
     return st.Proc([py, LT_PEER, "seed", tfile, data_root, addr, str(port),
-                    "--timeout", str(timeout)], name, logdir, netns=netns)
+                    "--timeout", str(timeout)] + _dht_args(dht), name, logdir, netns=netns)
 
 
-def lt_leech(tfile, out_dir, addr, port, logdir, timeout, netns=None, name="lt-leech"):
+def lt_leech(tfile, out_dir, addr, port, logdir, timeout, netns=None, name="lt-leech",
+             dht=None):
     """Prints COMPLETE when done, then exits 0 half a second later."""
     py = st.require_libtorrent()
     return st.Proc([py, LT_PEER, "leech", tfile, out_dir, addr, str(port),
-                    "--timeout", str(timeout)], name, logdir, netns=netns)
+                    "--timeout", str(timeout)] + _dht_args(dht), name, logdir, netns=netns)
+
+
+def lt_dht_node(addr, port, logdir, timeout, netns=None, name="lt-dht", dht=()):
+    """A libtorrent DHT node without torrents (prints "DHT nodes=N")."""
+    py = st.require_libtorrent()
+    return st.Proc([py, LT_PEER, "node", "-", logdir, addr, str(port),
+                    "--timeout", str(timeout)] + _dht_args(dht), name, logdir, netns=netns)
 
 
 def transmission(tfile, data_dir, addr, port, logdir, netns, name="transmission",
