@@ -411,6 +411,18 @@ static void test_network_announce_then_find(void **state)
 	dht_node_stats(net.node[20], net.now, &st);
 	assert_int_equal(st.lookups, 0);
 	assert_int_equal(st.outstanding, 0);
+	/* The nodes that store the peer themselves (the DHT_K it was announced
+	 * to) hand it over as their lookup starts, before any answer. */
+	int from_store = 0;
+	for (int i = 0; i < net.n; i++) {
+		struct found self = { 0 };
+		dht_node_lookup(net.node[i], AF_INET, ih, KRPC_GET_PEERS, false, 0, &found_cbs,
+		                &self, net.now);
+		from_store += has_peer(&self, &want);
+		pump(&net);
+		assert_true(self.done && has_peer(&self, &want));
+	}
+	assert_int_equal(from_store, DHT_K);
 	/* The IPv6 side is off: no lookup there. */
 	assert_int_equal(dht_node_lookup(net.node[20], AF_INET6, ih, KRPC_GET_PEERS, false, 0,
 	                                 NULL, NULL, net.now), 0);
