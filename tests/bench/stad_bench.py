@@ -37,8 +37,11 @@ TRACKER, LEECHER = "198.18.0.1", "198.18.0.3"
 SEEDERS = ("198.18.0.2", "198.18.0.7", "198.18.0.8", "198.18.0.9")
 SWARM = ("198.18.0.4", "198.18.0.5", "198.18.0.6")
 SEED_PORT, LEECH_PORT = 6881, 6882
+DHT_NODE = "198.18.0.10"        # a libtorrent DHT node for stad-dht to join
 NAME = "random.bin"
-CLIENTS = ("stad", "libtorrent", "aria2", "transmission")
+# stad-dht: stad with its DHT node on, joined to DHT_NODE, looking up and
+# announcing the torrent while it downloads (plain stad has the DHT off).
+CLIENTS = ("stad", "stad-dht", "libtorrent", "aria2", "transmission")
 
 
 def log(msg):
@@ -73,7 +76,8 @@ class Bench:
     def __init__(self, a):
         self.a = a
         self.timeout = a.timeout
-        self.ns = st.Netns((TRACKER, LEECHER) + SEEDERS + SWARM)
+        self.ns = st.Netns((TRACKER, LEECHER, DHT_NODE) + SEEDERS + SWARM)
+        self.dht_node = None
         self.dir = st.tempdir("stad-bench-")
         self.logdir = os.path.join(self.dir, "logs")
         os.makedirs(self.logdir)
@@ -156,15 +160,23 @@ class Bench:
 
     # ------------------------------------------------------------ leechers
 
+    def stad_options(self, kind):
+        opts = dict({"log_level": "info"}, **self.a.stad_options)
+        if kind == "stad-dht":
+            if self.dht_node is None:
+                self.dht_node = ip.lt_dht_node(DHT_NODE, SEED_PORT, self.logdir, 24 * 3600,
+                                               netns=self.ns)
+            opts["dht"] = {"enabled": True, "bootstrap": ["%s:%d" % (DHT_NODE, SEED_PORT)]}
+        return opts
+
     def spawn_leecher(self, kind, addr, port, name):
         """Spawns one leecher; returns (sampler, done predicate, output
         path, stop function)."""
         t0 = time.monotonic()
         out = self.fresh_dir(name)
         name = os.path.basename(out)  # logs are appended to: one per spawn
-        if kind == "stad":
-            s = ip.Stad(self.url, addr, self.ns, name=name,
-                            **dict({"log_level": "info"}, **self.a.stad_options))
+        if kind in ("stad", "stad-dht"):
+            s = ip.Stad(self.url, addr, self.ns, name=name, **self.stad_options(kind))
             req = subprocess.Popen([st.sta_binary("stactl"), "--socket",
                                     s.socket, "request", os.path.abspath(self.tfile)],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -344,7 +356,7 @@ class Bench:
         best = {}
         for (seeder, leecher), rs in res.items():
             m = median_result(rs)
-            if leecher != "stad" and m.mbps > best.get(seeder, ("", 0))[1]:
+            if not leecher.startswith("stad") and m.mbps > best.get(seeder, ("", 0))[1]:
                 best[seeder] = (leecher, m.mbps)
             print("%-13s %-13s %8.2f %8.1f %8.2f %9.2f %7.1f M %7.1f M" % (
                 seeder, leecher, m.wall, m.mbps, m.cpu, m.cpu_per_gib, m.hwm / 1024,

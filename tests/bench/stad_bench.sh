@@ -8,7 +8,8 @@
 #                             [--no-swarm]
 #
 # BUILD_DIR defaults to build/bench (configured Release and built if
-# needed). Clients: stad, libtorrent, aria2, transmission. The same three
+# needed). Clients: stad, stad-dht (its DHT node on, in a private DHT of
+# one libtorrent node), libtorrent, aria2, transmission. The same three
 # libtorrent seeders (--seeders/--seed-count change that) serve each
 # leecher in turn (a 1 GiB random file, 1 MiB pieces); then one stad
 # seeder + three stad leechers vs the same with libtorrent. Prints a table of medians of N runs (default 1): wall time,
