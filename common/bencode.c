@@ -296,8 +296,11 @@ static enum be_err be_step(struct be_parser *p)
 	return be_attach(p, idx);
 }
 
-enum be_err be_decode(struct be_doc *doc, const uint8_t *buf, size_t len,
-                      const struct be_limits *limits, struct be_error *err)
+/* consumed NULL: the value must fill buf; else it may be followed by
+ * anything and *consumed says where it ended. */
+static enum be_err be_decode_at(struct be_doc *doc, const uint8_t *buf, size_t len,
+                                const struct be_limits *limits, struct be_error *err,
+                                size_t *consumed)
 {
 	struct be_parser p = {
 		.data = buf,
@@ -315,7 +318,7 @@ enum be_err be_decode(struct be_doc *doc, const uint8_t *buf, size_t len,
 		do
 			e = be_step(&p);
 		while (e == BE_OK && p.depth > 0);
-		if (e == BE_OK && p.pos < p.len)
+		if (e == BE_OK && p.pos < p.len && consumed == NULL)
 			e = be_fail(&p, BE_ERR_TRAILING, p.pos);
 	}
 	free(p.stack);
@@ -330,9 +333,26 @@ enum be_err be_decode(struct be_doc *doc, const uint8_t *buf, size_t len,
 	doc->len = len;
 	doc->nodes = p.nodes;
 	doc->n_nodes = p.n_nodes;
+	if (consumed != NULL) {
+		doc->len = p.pos;
+		*consumed = p.pos;
+	}
 	if (err != NULL)
 		*err = (struct be_error){ BE_OK, 0 };
 	return BE_OK;
+}
+
+enum be_err be_decode(struct be_doc *doc, const uint8_t *buf, size_t len,
+                      const struct be_limits *limits, struct be_error *err)
+{
+	return be_decode_at(doc, buf, len, limits, err, NULL);
+}
+
+enum be_err be_decode_prefix(struct be_doc *doc, const uint8_t *buf, size_t len,
+                             const struct be_limits *limits, struct be_error *err,
+                             size_t *consumed)
+{
+	return be_decode_at(doc, buf, len, limits, err, consumed);
 }
 
 void be_doc_free(struct be_doc *doc)

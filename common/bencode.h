@@ -90,6 +90,12 @@ struct be_error {
  * limits may be NULL for be_default_limits. */
 enum be_err be_decode(struct be_doc *doc, const uint8_t *buf, size_t len,
                       const struct be_limits *limits, struct be_error *err);
+/* Decodes the one value at the start of buf and stops there: what follows
+ * it (BEP 9 piece data after its dict) is the caller's. *consumed is the
+ * value's length; doc covers only those bytes. */
+enum be_err be_decode_prefix(struct be_doc *doc, const uint8_t *buf, size_t len,
+                             const struct be_limits *limits, struct be_error *err,
+                             size_t *consumed);
 void be_doc_free(struct be_doc *doc);
 /* "truncated input", "leading zero", ...: a short English phrase. */
 const char *be_strerror(enum be_err e);

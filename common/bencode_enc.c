@@ -1,25 +1,24 @@
 /* Bencode encoder; the decoder lives in bencode.c. */
-#include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "bencode.h"
 
 void be_enc_int(struct sta_buf *b, int64_t v)
 {
-	char tmp[24];
-	int n = snprintf(tmp, sizeof tmp, "i%" PRId64 "e", v);
-
-	buf_append(b, tmp, (size_t)n);
+	buf_reserve(b, 22);
+	buf_append_byte(b, 'i');
+	if (v < 0)
+		buf_append_byte(b, '-');
+	/* -(v + 1) + 1 keeps INT64_MIN's magnitude in range. */
+	buf_append_dec(b, v < 0 ? (uint64_t)-(v + 1) + 1 : (uint64_t)v);
+	buf_append_byte(b, 'e');
 }
 
 void be_enc_str(struct sta_buf *b, const void *s, size_t len)
 {
-	char tmp[24];
-	int n = snprintf(tmp, sizeof tmp, "%zu:", len);
-
-	buf_reserve(b, (size_t)n + len);
-	buf_append(b, tmp, (size_t)n);
+	buf_reserve(b, 21 + len);
+	buf_append_dec(b, len);
+	buf_append_byte(b, ':');
 	buf_append(b, s, len);
 }
 

@@ -60,6 +60,18 @@ void buf_append_u64be(struct sta_buf *b, uint64_t v)
 	b->len += 8;
 }
 
+void buf_append_dec(struct sta_buf *b, uint64_t v)
+{
+	char tmp[20];
+	size_t i = sizeof tmp;
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	buf_append(b, tmp + i, sizeof tmp - i);
+}
+
 void buf_printf(struct sta_buf *b, const char *fmt, ...)
 {
 	va_list ap;

@@ -26,6 +26,8 @@ void buf_append_byte(struct sta_buf *b, uint8_t c);
 void buf_append_u16be(struct sta_buf *b, uint16_t v);
 void buf_append_u32be(struct sta_buf *b, uint32_t v);
 void buf_append_u64be(struct sta_buf *b, uint64_t v);
+/* v in decimal, without printf: encoders call it per field. */
+void buf_append_dec(struct sta_buf *b, uint64_t v);
 void buf_printf(struct sta_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Keeps the allocation, forgets the contents. */
 void buf_clear(struct sta_buf *b);

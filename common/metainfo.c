@@ -257,33 +257,43 @@ static bool mi_parse_info(const struct be_doc *doc, const struct be_node *info,
 	return true;
 }
 
-/* 1: keep, 0: drop (a scheme we cannot announce to), -1: malformed. */
-static int mi_check_url(const struct be_doc *doc, const struct be_node *u, const char *where,
-                        struct mi_error *err)
+int metainfo_url_kind(const void *url, size_t len, char *problem, size_t problem_len)
 {
 	static const char *const schemes[] = { "http://", "https://", "udp://" };
-	const uint8_t *s = be_str(doc, u);
+	const uint8_t *s = url;
 
-	if (u->type != BE_STR) {
-		mi_fail(err, "%s is not a string", where);
+	if (len == 0 || len > MI_MAX_URL) {
+		snprintf(problem, problem_len, "is %zu bytes long; want 1 to %u", len, MI_MAX_URL);
 		return -1;
 	}
-	if (u->str_len == 0 || u->str_len > MI_MAX_URL) {
-		mi_fail(err, "%s is %" PRIu32 " bytes long; want 1 to %u", where, u->str_len, MI_MAX_URL);
-		return -1;
-	}
-	for (uint32_t i = 0; i < u->str_len; i++) {
+	for (size_t i = 0; i < len; i++) {
 		if (s[i] <= ' ' || s[i] >= 0x7f) {
-			mi_fail(err, "%s has a space, control or non-ASCII byte at %" PRIu32, where, i);
+			snprintf(problem, problem_len, "has a space, control or non-ASCII byte at %zu", i);
 			return -1;
 		}
 	}
 	for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
 		size_t n = strlen(schemes[i]);
-		if (u->str_len > n && strncasecmp((const char *)s, schemes[i], n) == 0)
+		if (len > n && strncasecmp((const char *)s, schemes[i], n) == 0)
 			return 1;
 	}
 	return 0;
+}
+
+/* 1: keep, 0: drop (a scheme we cannot announce to), -1: malformed. */
+static int mi_check_url(const struct be_doc *doc, const struct be_node *u, const char *where,
+                        struct mi_error *err)
+{
+	char problem[80];
+
+	if (u->type != BE_STR) {
+		mi_fail(err, "%s is not a string", where);
+		return -1;
+	}
+	int kind = metainfo_url_kind(be_str(doc, u), u->str_len, problem, sizeof problem);
+	if (kind < 0)
+		mi_fail(err, "%s %s", where, problem);
+	return kind;
 }
 
 static void mi_tier_add(struct mi_tier *t, const struct be_doc *doc, const struct be_node *u)

@@ -78,6 +78,12 @@ struct mi_error {
 bool metainfo_parse(const uint8_t *data, size_t len, struct metainfo *mi, struct mi_error *err);
 void metainfo_free(struct metainfo *mi);
 
+/* A tracker URL: 1 when stad can announce to it (http, https, udp), 0 for
+ * another scheme (to be dropped), -1 when malformed (empty, over
+ * MI_MAX_URL, a space, control or non-ASCII byte), with a phrase such as
+ * "has a space, control or non-ASCII byte at 8" in problem. */
+int metainfo_url_kind(const void *url, size_t len, char *problem, size_t problem_len);
+
 /* Piece arithmetic; all return 0 for an index out of range. */
 uint32_t metainfo_piece_size(const struct metainfo *mi, uint32_t piece);
 uint32_t metainfo_piece_blocks(const struct metainfo *mi, uint32_t piece);

@@ -1,8 +1,5 @@
 /* HTTP endpoints of the catalog: listings, lookups and searches, fetching
  * one .torrent, publishing one or a batch, and withdrawing one. */
-#include <event2/buffer.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,8 +21,7 @@
 /* Does the client prefer HTML (a browser) over bencode? */
 static bool wants_html(struct http_call *c)
 {
-	struct evkeyvalq *h = evhttp_request_get_input_headers(c->req);
-	const char *accept = evhttp_find_header(h, "Accept");
+	const char *accept = http_header(c, "Accept");
 
 	return accept && strstr(accept, "text/html") != NULL;
 }
@@ -86,8 +82,7 @@ static void catalog_get(struct http_call *c)
 
 static bool has_token(struct http_call *c)
 {
-	struct evkeyvalq *h = evhttp_request_get_input_headers(c->req);
-	const char *token = evhttp_find_header(h, TOKEN_HEADER);
+	const char *token = http_header(c, TOKEN_HEADER);
 
 	return token && tracker_token_ok(c->w->tr, token);
 }
@@ -147,9 +142,7 @@ static void publish_parsed(struct http_call *c, const struct metainfo *mi)
 
 static const uint8_t *request_body(struct http_call *c, size_t max, size_t *len)
 {
-	struct evbuffer *body = evhttp_request_get_input_buffer(c->req);
-
-	*len = evbuffer_get_length(body);
+	*len = c->body_len;
 	if (*len > max) {
 		http_fail(c, 413, "Payload Too Large", "body larger than max_torrent_size "
 		          "(max_batch_size for a batch)");
@@ -159,7 +152,7 @@ static const uint8_t *request_body(struct http_call *c, size_t max, size_t *len)
 		http_fail(c, 400, "Bad Request", "empty body: POST the .torrent file");
 		return NULL;
 	}
-	return evbuffer_pullup(body, -1);
+	return c->body;
 }
 
 /* POST /catalog with the raw .torrent as the body. */
@@ -208,21 +201,21 @@ static void catalog_withdraw_req(struct http_call *c)
 
 void http_catalog(struct http_call *c)
 {
-	enum evhttp_cmd_type m = evhttp_request_get_command(c->req);
+	enum http_method m = c->method;
 
-	if (m == EVHTTP_REQ_POST || m == EVHTTP_REQ_DELETE)
+	if (m == HTTP_METHOD_POST || m == HTTP_METHOD_DELETE)
 		c->kind = HIST_HTTP_PUBLISH;
 	if (strcmp(c->path, BATCH_PATH) == 0) {
-		if (http_method_ok(c, EVHTTP_REQ_POST))
+		if (http_method_ok(c, HTTP_METHOD_POST))
 			http_catalog_batch(c);
 	} else if (strcmp(c->path, "/catalog") != 0) {
-		if (m == EVHTTP_REQ_DELETE)
+		if (m == HTTP_METHOD_DELETE)
 			catalog_withdraw_req(c);
-		else if (http_method_ok(c, EVHTTP_REQ_GET))
+		else if (http_method_ok(c, HTTP_METHOD_GET))
 			catalog_get(c);
-	} else if (m == EVHTTP_REQ_POST) {
+	} else if (m == HTTP_METHOD_POST) {
 		catalog_publish(c);
-	} else if (http_method_ok(c, EVHTTP_REQ_GET)) {
+	} else if (http_method_ok(c, HTTP_METHOD_GET)) {
 		catalog_list(c);
 	}
 }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,8 @@
 #include "xmalloc.h"
 
 #define LISTEN_BACKLOG 1024
+/* Seconds the kernel holds a connection that has sent nothing yet. */
+#define DEFER_ACCEPT_SECS 5
 
 struct listen_spec {
 	const char *text;    /* as configured, for messages */
@@ -91,13 +94,26 @@ static bool probe_addr(struct sockaddr_storage *ss, socklen_t len, const struct 
 	return true;
 }
 
+/* HTTP clients speak first: TCP_DEFER_ACCEPT hands us a connection once its
+ * request is there, so the accept can read and answer it at once. */
+static int listen_stream(int fd)
+{
+	int secs = DEFER_ACCEPT_SECS;
+
+	if (listen(fd, LISTEN_BACKLOG) < 0)
+		return -1;
+	if (setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, sizeof secs) < 0)
+		log_warn("TCP_DEFER_ACCEPT: %s (served without it)", strerror(errno));
+	return 0;
+}
+
 static int open_worker_socket(const struct sockaddr_storage *ss, socklen_t len,
                               const struct listen_spec *spec)
 {
 	int fd = socket_new(ss, spec->type, true);
 
 	if (fd < 0 || bind(fd, (const struct sockaddr *)ss, len) < 0 ||
-	    (spec->type == SOCK_STREAM && listen(fd, LISTEN_BACKLOG) < 0)) {
+	    (spec->type == SOCK_STREAM && listen_stream(fd) < 0)) {
 		int e = errno;
 		if (fd >= 0)
 			close(fd);

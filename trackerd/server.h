@@ -13,7 +13,7 @@
 #include "tracker.h"
 
 struct event_base;
-struct evhttp;
+struct http_server;
 struct stats_block;
 struct udp_worker;
 
@@ -24,10 +24,10 @@ struct worker {
 	struct event_base *base;
 	struct tracker *tr;
 	struct stats_block *stats;
-	struct evhttp *http;
-	int *http_fds;           /* listening sockets, owned until evhttp takes them */
-	struct evhttp *metrics_http; /* worker 0 with metrics_listen: /metrics only */
-	int metrics_fd;          /* its socket until metrics_http takes it; -1 */
+	struct http_server *http;
+	int *http_fds;           /* listening sockets, owned until the server takes them */
+	int metrics_fd;          /* worker 0 with metrics_listen: that socket, served
+	                          * for /metrics only, until the server takes it; -1 */
 	size_t n_http;
 	struct udp_worker *udp;
 	struct event *reload_ev; /* activated by the main thread after SIGHUP */
@@ -47,14 +47,14 @@ bool server_open(struct server *srv, const struct tconfig *c, struct tracker *tr
 bool server_start(struct server *srv);
 /* Asks every worker loop to exit and joins the threads. */
 void server_stop(struct server *srv);
-/* Tells each worker to re-read the live settings it caches (its evhttp's
- * body limit), on its own thread: evhttp is not thread-safe. */
+/* Tells each worker to re-read the live settings it caches (its HTTP
+ * server's body limit), on its own thread. */
 void server_reload(struct server *srv);
 void server_close(struct server *srv);
 
 /* http.c */
 bool http_worker_init(struct worker *w);
-/* Applies live settings to the worker's evhttp; worker thread only. */
+/* Applies live settings to the worker's HTTP server; worker thread only. */
 void http_worker_reload(struct worker *w);
 void http_worker_free(struct worker *w);
 /* udp.c */

@@ -2,8 +2,6 @@
  * (search box, pages, magnet links) and the statistics page, which keeps
  * itself current from /stats?format=json. Everything a torrent or a client
  * sent is escaped before it goes into a page. */
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -75,8 +73,7 @@ static void page_end(struct sta_buf *out)
 /* The Host the client used, if it looks like a host name or address. */
 static const char *request_host(struct http_call *c)
 {
-	struct evkeyvalq *h = evhttp_request_get_input_headers(c->req);
-	const char *host = evhttp_find_header(h, "Host");
+	const char *host = http_header(c, "Host");
 
 	if (host == NULL || host[0] == '\0' || strlen(host) > HOST_MAX ||
 	    host[strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"

@@ -393,6 +393,31 @@ static void test_round_trip_with_encoder(void **state)
 	buf_free(&b);
 }
 
+/* A value followed by other bytes: the prefix decoder stops at its end
+ * and fails like be_decode inside it. */
+static void test_decode_prefix(void **state)
+{
+	static const uint8_t in[] = "d1:ai1eeDATA";
+	struct be_doc doc;
+	struct be_error err;
+	size_t used = 99;
+
+	assert_int_equal(be_decode(&doc, in, sizeof in - 1, NULL, &err), BE_ERR_TRAILING);
+	assert_int_equal(err.offset, 8);
+	assert_int_equal(be_decode_prefix(&doc, in, sizeof in - 1, NULL, &err, &used), BE_OK);
+	assert_int_equal(used, 8);
+	assert_int_equal(doc.len, 8);
+	int64_t v = 0;
+	assert_true(be_dict_get_int(&doc, be_root(&doc), "a", &v));
+	assert_int_equal(v, 1);
+	be_doc_free(&doc);
+	assert_int_equal(be_decode_prefix(&doc, in, 8, NULL, &err, &used), BE_OK);
+	assert_int_equal(used, 8);
+	be_doc_free(&doc);
+	assert_int_equal(be_decode_prefix(&doc, in, 7, NULL, &err, &used), BE_ERR_TRUNCATED);
+	assert_int_equal(be_decode_prefix(&doc, in, 0, NULL, &err, &used), BE_ERR_EMPTY);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -404,6 +429,7 @@ int main(void)
 		cmocka_unit_test(test_huge_node_count),
 		cmocka_unit_test(test_big_unsorted_dict_dup),
 		cmocka_unit_test(test_round_trip_with_encoder),
+		cmocka_unit_test(test_decode_prefix),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,6 +28,19 @@ static void test_buf_grows_and_encodes_be(void **state)
 	assert_int_equal(load_u32be(b.data), 0x01020304);
 	assert_int_equal(load_u16be(b.data + 4), 0xa0b0);
 	assert_true(load_u64be(b.data + 6) == 0x1122334455667788ULL);
+	buf_clear(&b);
+	buf_append_dec(&b, 0);
+	buf_append_byte(&b, ' ');
+	buf_append_dec(&b, 1000);
+	buf_append_byte(&b, ' ');
+	buf_append_dec(&b, UINT64_MAX);
+	assert_int_equal(b.len, strlen("0 1000 18446744073709551615"));
+	assert_memory_equal(b.data, "0 1000 18446744073709551615", b.len);
+	buf_clear(&b);
+	be_enc_int(&b, INT64_MIN);
+	be_enc_int(&b, 0);
+	assert_int_equal(b.len, strlen("i-9223372036854775808ei0e"));
+	assert_memory_equal(b.data, "i-9223372036854775808ei0e", b.len);
 	buf_free(&b);
 }
 
