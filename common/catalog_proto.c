@@ -8,6 +8,7 @@
 #include "bencode.h"
 #include "hex.h"
 #include "json.h"
+#include "magnet.h"
 #include "strnum.h"
 #include "tracker_proto.h"
 #include "xmalloc.h"
@@ -295,7 +296,14 @@ void catalog_entry_bencode(struct sta_buf *out, const struct catalog_entry *e)
 	be_enc_end(out);
 }
 
-static void entry_json(struct sta_buf *out, const struct catalog_entry *e)
+void catalog_entry_magnet(struct sta_buf *out, const struct catalog_entry *e,
+                          const char *announce)
+{
+	magnet_build(out, e->info_hash, e->name, &announce, announce ? 1 : 0, NULL, 0);
+}
+
+static void entry_json(struct sta_buf *out, const struct catalog_entry *e, const char *announce,
+                       struct sta_buf *scratch)
 {
 	char hex[41];
 
@@ -303,22 +311,29 @@ static void entry_json(struct sta_buf *out, const struct catalog_entry *e)
 	buf_append_str(out, "{\"name\":");
 	json_append_string(out, (const uint8_t *)e->name, strlen(e->name));
 	buf_printf(out, ",\"size\":%" PRIu64 ",\"info_hash\":\"%s\",\"seeders\":%" PRIu32
-	           ",\"leechers\":%" PRIu32 ",\"added\":%" PRId64 "}",
+	           ",\"leechers\":%" PRIu32 ",\"added\":%" PRId64 ",\"magnet\":",
 	           e->size, hex, e->seeders, e->leechers, e->added);
+	buf_clear(scratch);
+	catalog_entry_magnet(scratch, e, announce);
+	json_append_string(out, scratch->data, scratch->len);
+	buf_append_byte(out, '}');
 }
 
 void catalog_listing_encode(struct sta_buf *out, enum catalog_format f,
-                            const struct catalog_entry *e, size_t n, const char *next)
+                            const struct catalog_entry *e, size_t n, const char *next,
+                            const char *announce)
 {
 	bool more = next && next[0];
 
 	if (f == CATALOG_FMT_JSON) {
+		struct sta_buf scratch = STA_BUF_INIT;
 		buf_append_str(out, "{\"torrents\":[");
 		for (size_t i = 0; i < n; i++) {
 			if (i)
 				buf_append_byte(out, ',');
-			entry_json(out, &e[i]);
+			entry_json(out, &e[i], announce, &scratch);
 		}
+		buf_free(&scratch);
 		buf_append_byte(out, ']');
 		if (more)
 			buf_printf(out, ",\"next\":\"%s\"", next);

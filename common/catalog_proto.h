@@ -20,7 +20,7 @@
  *   d [4:next <cursor>] 8:torrents l d 5:added i..e 9:info_hash 40:<hex>
  *     8:leechers i..e 4:name .. 7:seeders i..e 4:size i..e e ... e e
  * JSON: {"torrents":[{"name":..,"size":..,"info_hash":"..","seeders":..,
- *        "leechers":..,"added":..},...],"next":".."}
+ *        "leechers":..,"added":..,"magnet":".."},...],"next":".."}
  * "next" is there only when more entries follow.
  *
  * Batch publish body: a bencoded list of strings, each one .torrent file. */
@@ -112,9 +112,16 @@ void catalog_cursor_encode(const struct catalog_cursor *c, char *out);
 bool catalog_cursor_decode(const char *s, size_t len, struct catalog_cursor *c);
 
 /* Appends a whole listing page; next is NULL or "" on the last page.
- * CATALOG_FMT_HTML is not a wire format: trackerd renders it itself. */
+ * JSON entries carry their magnet link, with announce (the tracker's
+ * announce URL, or NULL) as its tracker. CATALOG_FMT_HTML is not a wire
+ * format: trackerd renders it itself. */
 void catalog_listing_encode(struct sta_buf *out, enum catalog_format f,
-                            const struct catalog_entry *e, size_t n, const char *next);
+                            const struct catalog_entry *e, size_t n, const char *next,
+                            const char *announce);
+/* An entry's magnet link (BEP 9): its info-hash, its name as dn, and
+ * announce (NULL: none) as tr. */
+void catalog_entry_magnet(struct sta_buf *out, const struct catalog_entry *e,
+                          const char *announce);
 /* One entry as the listing's bencoded dict (stad's control replies reuse it). */
 void catalog_entry_bencode(struct sta_buf *out, const struct catalog_entry *e);
 /* Decodes a bencoded listing. Entries missing a field or with a bad name or

@@ -340,9 +340,10 @@ void magnet_free(struct magnet *m)
 }
 
 void magnet_build(struct sta_buf *out, const uint8_t info_hash[20], const char *name,
-                  const char *const *trackers, size_t n_trackers)
+                  const char *const *trackers, size_t n_trackers,
+                  const struct magnet_peer *peers, size_t n_peers)
 {
-	char hex[41];
+	char hex[41], pe[MAGNET_HOST_MAX + 16];
 
 	hex_encode(info_hash, 20, hex);
 	buf_append_str(out, MAGNET_PREFIX "xt=" BTIH_PREFIX);
@@ -354,5 +355,12 @@ void magnet_build(struct sta_buf *out, const uint8_t info_hash[20], const char *
 	for (size_t i = 0; i < n_trackers; i++) {
 		buf_append_str(out, "&tr=");
 		url_encode(out, (const uint8_t *)trackers[i], strlen(trackers[i]));
+	}
+	for (size_t i = 0; i < n_peers; i++) {
+		bool v6 = strchr(peers[i].host, ':') != NULL;
+		int n = snprintf(pe, sizeof pe, v6 ? "[%s]:%u" : "%s:%u", peers[i].host,
+		                 peers[i].port);
+		buf_append_str(out, "&x.pe=");
+		url_encode(out, (const uint8_t *)pe, (size_t)n);
 	}
 }

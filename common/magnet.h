@@ -69,9 +69,10 @@ bool magnet_is_uri(const char *s);
 bool magnet_parse(const char *uri, size_t len, struct magnet *m, struct magnet_error *err);
 void magnet_free(struct magnet *m);
 
-/* Appends "magnet:?xt=urn:btih:<hex>[&dn=<name>][&tr=<url>]..." (name may
- * be NULL or empty; every value percent-encoded). */
+/* Appends "magnet:?xt=urn:btih:<hex>[&dn=<name>][&tr=<url>]...[&x.pe=<peer>]..."
+ * (name may be NULL or empty; every value percent-encoded). */
 void magnet_build(struct sta_buf *out, const uint8_t info_hash[20], const char *name,
-                  const char *const *trackers, size_t n_trackers);
+                  const char *const *trackers, size_t n_trackers,
+                  const struct magnet_peer *peers, size_t n_peers);
 
 #endif

@@ -379,6 +379,8 @@ static bool mi_parse_doc(const struct be_doc *doc, struct metainfo *mi, struct m
 	if (info == NULL || info->type != BE_DICT)
 		return mi_fail(err, "info is missing or not a dictionary");
 	sha1(be_raw(doc, info), info->raw_len, mi->info_hash);
+	mi->info_off = info->raw_off;
+	mi->info_len = info->raw_len;
 	if (!mi_parse_info(doc, info, mi, err) || !mi_parse_trackers(doc, root, mi, err))
 		return false;
 	/* Informational fields: a wrong type just leaves them out. */
@@ -539,15 +541,15 @@ static void mi_enc_info(struct sta_buf *b, const struct mi_create *c)
 	be_enc_end(b);
 }
 
-static void mi_enc_trackers(struct sta_buf *b, const struct mi_create *c)
+static void mi_enc_trackers(struct sta_buf *b, const struct mi_tier *tiers, uint32_t n_tiers)
 {
 	const char *first = NULL;
 	uint32_t n_urls = 0;
 
-	for (uint32_t t = 0; t < c->n_tiers; t++) {
-		if (first == NULL && c->tiers[t].n_urls > 0)
-			first = c->tiers[t].urls[0];
-		n_urls += c->tiers[t].n_urls;
+	for (uint32_t t = 0; t < n_tiers; t++) {
+		if (first == NULL && tiers[t].n_urls > 0)
+			first = tiers[t].urls[0];
+		n_urls += tiers[t].n_urls;
 	}
 	if (first == NULL)
 		return;
@@ -556,12 +558,12 @@ static void mi_enc_trackers(struct sta_buf *b, const struct mi_create *c)
 		return;
 	be_enc_cstr(b, "announce-list");
 	be_enc_list_begin(b);
-	for (uint32_t t = 0; t < c->n_tiers; t++) {
-		if (c->tiers[t].n_urls == 0)
+	for (uint32_t t = 0; t < n_tiers; t++) {
+		if (tiers[t].n_urls == 0)
 			continue;
 		be_enc_list_begin(b);
-		for (uint32_t u = 0; u < c->tiers[t].n_urls; u++)
-			be_enc_cstr(b, c->tiers[t].urls[u]);
+		for (uint32_t u = 0; u < tiers[t].n_urls; u++)
+			be_enc_cstr(b, tiers[t].urls[u]);
 		be_enc_end(b);
 	}
 	be_enc_end(b);
@@ -582,7 +584,7 @@ bool metainfo_create(const struct mi_create *c, struct sta_buf *out, struct meta
 	}
 	/* Keys in sorted order, as BEP 3 requires. */
 	be_enc_dict_begin(&b);
-	mi_enc_trackers(&b, c);
+	mi_enc_trackers(&b, c->tiers, c->n_tiers);
 	if (c->comment != NULL)
 		be_enc_kv_cstr(&b, "comment", c->comment);
 	if (c->created_by != NULL)
@@ -597,6 +599,21 @@ bool metainfo_create(const struct mi_create *c, struct sta_buf *out, struct meta
 		metainfo_free(&tmp);
 	if (ok)
 		buf_append(out, b.data, b.len);
+	buf_free(&b);
+	return ok;
+}
+
+bool metainfo_from_info(const uint8_t *info, size_t len, const struct mi_tier *tiers,
+                        uint32_t n_tiers, struct metainfo *mi, struct mi_error *err)
+{
+	struct sta_buf b = STA_BUF_INIT;
+
+	be_enc_dict_begin(&b);
+	mi_enc_trackers(&b, tiers, n_tiers);
+	be_enc_cstr(&b, "info");
+	buf_append(&b, info, len);
+	be_enc_end(&b);
+	bool ok = metainfo_parse(b.data, b.len, mi, err);
 	buf_free(&b);
 	return ok;
 }

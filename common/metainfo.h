@@ -58,6 +58,7 @@ struct metainfo {
 	int64_t creation_date;    /* 0 when absent */
 	uint8_t *raw;             /* the whole .torrent exactly as parsed */
 	size_t raw_len;
+	size_t info_off, info_len; /* the info dict inside raw (what BEP 9 sends) */
 };
 
 struct mi_error {
@@ -139,6 +140,14 @@ struct mi_create {
  * as it was. When mi is non-NULL it receives the parsed torrent. */
 bool metainfo_create(const struct mi_create *c, struct sta_buf *out, struct metainfo *mi,
                      struct mi_error *err);
+
+/* Wraps an info dict fetched from peers (BEP 9) into a .torrent with these
+ * trackers (may be none) and parses it into *mi. The caller compares
+ * mi->info_hash with the hash it asked for; a valid dict that hashes
+ * otherwise is still parsed. False with err when info is not a valid
+ * info dict. */
+bool metainfo_from_info(const uint8_t *info, size_t len, const struct mi_tier *tiers,
+                        uint32_t n_tiers, struct metainfo *mi, struct mi_error *err);
 
 /* Checks that rel (a '/'-separated relative path, as in mi_file.path) has
  * only safe components and joins it under base: returns a heap string

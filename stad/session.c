@@ -20,6 +20,7 @@
 #include "bencode.h"
 #include "hex.h"
 #include "log.h"
+#include "magnet_torrent.h"
 #include "notify.h"
 #include "peer.h"
 #include "sconfig.h"
@@ -69,7 +70,7 @@ static bool make_dirs(const char *path, mode_t mode)
 
 static bool make_state_dirs(const struct sconfig *c)
 {
-	static const char *const subs[] = { "torrents", "resume", "shares" };
+	static const char *const subs[] = { "torrents", "resume", "shares", "magnets" };
 
 	for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
 		char *d = xasprintf("%s/%s", c->state_dir, subs[i]);
@@ -366,7 +367,7 @@ bool session_read_torrent(const char *path, struct metainfo *mi, char *err, size
 	return ok;
 }
 
-static void load_one(struct session *s, const char *name)
+static void load_one(struct session *s, const char *state_sub, const char *name)
 {
 	struct metainfo mi;
 	struct resume_data rd;
@@ -376,7 +377,7 @@ static void load_one(struct session *s, const char *name)
 	if (strlen(name) != 48 || strcmp(name + 40, ".torrent") != 0 ||
 	    !hex_decode(name, 40, hash, 20))
 		return;
-	char *path = xasprintf("%s/torrents/%s", s->cfg->state_dir, name);
+	char *path = xasprintf("%s/%s", state_sub, name);
 	bool ok = session_read_torrent(path, &mi, err, sizeof err);
 	free(path);
 	if (!ok || memcmp(mi.info_hash, hash, 20) != 0) {
@@ -395,8 +396,8 @@ static void load_one(struct session *s, const char *name)
 	free(rpath);
 	free(full);
 	bool shared = share_is_shared(s, mi.info_hash);
-	const char *dir = have_rd ? rd.data_dir : s->cfg->download_dir;
-	struct torrent *t = session_add_torrent(s, &mi, dir, have_rd ? &rd : NULL, shared, false,
+	const char *data_dir = have_rd ? rd.data_dir : s->cfg->download_dir;
+	struct torrent *t = session_add_torrent(s, &mi, data_dir, have_rd ? &rd : NULL, shared, false,
 	                                        NULL, err, sizeof err);
 	if (t == NULL) {
 		log_warn("%s", err);
@@ -408,9 +409,10 @@ static void load_one(struct session *s, const char *name)
 		resume_data_free(&rd);
 }
 
-void session_load(struct session *s)
+void session_each_state_file(struct session *s, const char *sub,
+                             void (*fn)(struct session *s, const char *dir, const char *name))
 {
-	char *dir = xasprintf("%s/torrents", s->cfg->state_dir);
+	char *dir = xasprintf("%s/%s", s->cfg->state_dir, sub);
 	DIR *d = opendir(dir);
 	struct dirent *e;
 
@@ -418,10 +420,16 @@ void session_load(struct session *s)
 		log_err("%s: %s", dir, strerror(errno));
 	} else {
 		while ((e = readdir(d)) != NULL)
-			load_one(s, e->d_name);
+			fn(s, dir, e->d_name);
 		closedir(d);
 	}
 	free(dir);
+}
+
+void session_load(struct session *s)
+{
+	session_each_state_file(s, "torrents", load_one);
+	magnet_torrent_load(s);
 	log_info("%u torrents loaded", s->n_torrents);
 	share_scan(s->share);
 }

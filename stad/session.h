@@ -88,6 +88,10 @@ struct session {
 bool session_init(struct session *s, struct event_base *base, const struct sconfig *cfg);
 /* Loads every torrent under state_dir and scans share_dir. */
 void session_load(struct session *s);
+/* Calls fn with the name of each entry of state_dir/sub (and that
+ * directory's path), to load what was saved there. */
+void session_each_state_file(struct session *s, const char *sub,
+                             void (*fn)(struct session *s, const char *dir, const char *name));
 /* Frees everything; workers are drained first. */
 void session_fini(struct session *s);
 /* Calls on_torrent_event, if set. */

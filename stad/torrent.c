@@ -17,15 +17,14 @@
 #include "choker.h"
 #include "hex.h"
 #include "log.h"
+#include "metadata.h"
 #include "peer.h"
+#include "pex.h"
 #include "picker.h"
 #include "sconfig.h"
 #include "storage.h"
 #include "workpool.h"
 #include "xmalloc.h"
-
-static void torrent_set_error(struct torrent *t, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 
 /* ---- creation ---- */
 
@@ -35,6 +34,12 @@ static uint64_t monotonic_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void new_picker(struct torrent *t)
+{
+	t->picker = picker_new(t->mi.n_pieces, t->mi.piece_length, t->mi.total_length,
+	                       ((uint64_t)arc4random() << 32) | arc4random());
 }
 
 struct torrent *torrent_new(struct session *s, struct metainfo *mi, const char *data_dir,
@@ -51,8 +56,12 @@ struct torrent *torrent_new(struct session *s, struct metainfo *mi, const char *
 	t->shared = shared;
 	t->state = TS_CHECKING;
 	TAILQ_INIT(&t->peers);
-	t->picker = picker_new(t->mi.n_pieces, t->mi.piece_length, t->mi.total_length,
-	                       ((uint64_t)arc4random() << 32) | arc4random());
+	if (t->mi.n_pieces == 0) {
+		t->meta = metadata_fetch_new();
+		t->state = TS_METADATA;
+	} else {
+		new_picker(t);
+	}
 	t->added = time(NULL);
 	if (rd) {
 		for (uint32_t i = bitfield_next_set(&rd->have, 0); i < rd->have.nbits;
@@ -68,6 +77,18 @@ struct torrent *torrent_new(struct session *s, struct metainfo *mi, const char *
 	t->up_prev = t->uploaded;
 	t->down_prev = t->downloaded;
 	return t;
+}
+
+void torrent_take_metainfo(struct torrent *t, struct metainfo *mi)
+{
+	metainfo_free(&t->mi);
+	t->mi = *mi;
+	memset(mi, 0, sizeof *mi);
+	metadata_fetch_free(t->meta);
+	t->meta = NULL;
+	new_picker(t);
+	t->state = TS_CHECKING;
+	t->resume_dirty = true;
 }
 
 /* ---- opening and re-checking (worker) ---- */
@@ -117,6 +138,8 @@ static void torrent_settle_state(struct torrent *t)
 {
 	if (t->paused)
 		t->state = TS_PAUSED;
+	else if (t->meta)
+		t->state = TS_METADATA;
 	else
 		t->state = picker_is_complete(t->picker) ? TS_SEEDING : TS_DOWNLOADING;
 }
@@ -148,6 +171,11 @@ static void open_done(struct work_item *item)
 		         picker_have_count(t->picker), t->mi.n_pieces);
 		if (!t->s->closed && !t->paused)
 			torrent_announce(t);
+		/* Peers that came while it fetched its metadata. */
+		struct peer *p;
+		TAILQ_FOREACH(p, &t->peers, link)
+			if (p->hs_done)
+				peer_update_interest(p);
 	}
 	bitfield_free(&j->known);
 	bitfield_free(&j->found);
@@ -194,8 +222,12 @@ void torrent_attach_peer(struct torrent *t, struct peer *p)
 
 void torrent_detach_peer(struct torrent *t, struct peer *p)
 {
-	peer_request_release(p);
-	peer_forget_has(p);
+	if (torrent_has_metadata(t)) {
+		peer_request_release(p);
+		peer_forget_has(p);
+	} else {
+		metadata_peer_gone(p);
+	}
 	p->n_upq = 0;
 	TAILQ_REMOVE(&t->peers, p, link);
 	t->n_peers--;
@@ -219,8 +251,8 @@ static void close_peers(struct torrent *t, const char *why)
 
 bool torrent_wants_peers(const struct torrent *t)
 {
-	return !t->dead && !t->paused && !t->s->closed && t->st &&
-	       (t->state == TS_DOWNLOADING || t->state == TS_SEEDING) &&
+	return !t->dead && !t->paused && !t->s->closed && (t->st || t->meta) &&
+	       (t->state == TS_DOWNLOADING || t->state == TS_SEEDING || t->state == TS_METADATA) &&
 	       t->n_peers < (unsigned)t->s->cfg->max_peers_per_torrent;
 }
 
@@ -488,7 +520,7 @@ static void resume_done(struct work_item *item)
 
 void torrent_flush_resume(struct torrent *t)
 {
-	if (!t->resume_dirty || t->resume_saving || t->dead)
+	if (!t->resume_dirty || t->resume_saving || t->dead || t->meta)
 		return;
 	struct resume_job *j = xcalloc(1, sizeof *j);
 	j->item.work = resume_work;
@@ -517,18 +549,23 @@ static void ann_stats(void *arg, struct announce_stats *out)
 
 	out->uploaded = t->uploaded;
 	out->downloaded = t->downloaded;
-	out->left = t->mi.total_length - torrent_bytes_done(t);
+	/* Without metadata the size is unknown, but not zero: a leecher. */
+	out->left = t->meta ? 1 : t->mi.total_length - torrent_bytes_done(t);
 }
 
+/* Whether c is where p takes connections: the address we dialled, or an
+ * incoming peer's address with the listen port its BEP 10 handshake gave. */
 static bool same_addr(const struct peer *p, const struct tracker_peer *c)
 {
 	if (c->family == AF_INET && p->addr.ss_family == AF_INET) {
 		const struct sockaddr_in *a = (const struct sockaddr_in *)&p->addr;
-		return memcmp(&a->sin_addr, c->addr, 4) == 0 && ntohs(a->sin_port) == c->port;
+		uint16_t port = p->outgoing ? ntohs(a->sin_port) : p->listen_port;
+		return memcmp(&a->sin_addr, c->addr, 4) == 0 && port == c->port;
 	}
 	if (c->family == AF_INET6 && p->addr.ss_family == AF_INET6) {
 		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&p->addr;
-		return memcmp(&a->sin6_addr, c->addr, 16) == 0 && ntohs(a->sin6_port) == c->port;
+		uint16_t port = p->outgoing ? ntohs(a->sin6_port) : p->listen_port;
+		return memcmp(&a->sin6_addr, c->addr, 16) == 0 && port == c->port;
 	}
 	return false;
 }
@@ -555,9 +592,32 @@ static bool connected_to(const struct torrent *t, const struct tracker_peer *c)
 	const struct peer *p;
 
 	TAILQ_FOREACH(p, &t->peers, link)
-		if (p->outgoing && same_addr(p, c))
+		if (same_addr(p, c))
 			return true;
 	return false;
+}
+
+static bool is_candidate(const struct torrent *t, const struct tracker_peer *c)
+{
+	for (size_t i = 0; i < t->n_cand; i++)
+		if (t->cand[i].family == c->family && t->cand[i].port == c->port &&
+		    memcmp(t->cand[i].addr, c->addr, sizeof c->addr) == 0)
+			return true;
+	return false;
+}
+
+size_t torrent_add_candidates(struct torrent *t, const struct tracker_peer *c, size_t n)
+{
+	size_t added = 0;
+
+	for (size_t i = 0; i < n && t->n_cand < TORRENT_MAX_CANDIDATES; i++) {
+		if (is_candidate(t, &c[i]) || connected_to(t, &c[i]))
+			continue;
+		t->cand = xreallocarray(t->cand, t->n_cand + 1, sizeof *t->cand);
+		t->cand[t->n_cand++] = c[i];
+		added++;
+	}
+	return added;
 }
 
 /* Dials candidates while there is room (downloads only: seeds wait for
@@ -566,7 +626,8 @@ static void connect_candidates(struct torrent *t)
 {
 	struct sockaddr_storage ss;
 
-	while (t->n_cand > 0 && t->state == TS_DOWNLOADING && torrent_wants_peers(t) &&
+	while (t->n_cand > 0 && (t->state == TS_DOWNLOADING || t->state == TS_METADATA) &&
+	       torrent_wants_peers(t) &&
 	       session_peer_room(t->s)) {
 		const struct tracker_peer *c = &t->cand[--t->n_cand];
 		socklen_t len = cand_sockaddr(c, &ss);
@@ -605,7 +666,7 @@ bool torrent_announce(struct torrent *t)
 	static const struct announce_cbs cbs = { ann_stats, ann_result };
 	struct session *s = t->s;
 
-	if (t->dead || t->paused || t->st == NULL || t->state == TS_ERROR)
+	if (t->dead || t->paused || (t->st == NULL && t->meta == NULL) || t->state == TS_ERROR)
 		return false;
 	if (t->sub) {
 		announcer_reannounce_now(t->sub);
@@ -662,7 +723,7 @@ static void stop_announcing(struct torrent *t)
 
 /* ---- state changes ---- */
 
-static void torrent_set_error(struct torrent *t, const char *fmt, ...)
+void torrent_set_error(struct torrent *t, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -717,6 +778,7 @@ static void unlink_state(struct torrent *t)
 {
 	static const char *const kinds[][2] = {
 		{ "torrents", ".torrent" }, { "resume", ".resume" }, { "shares", ".stamp" },
+		{ "magnets", ".magnet" },
 	};
 
 	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
@@ -775,10 +837,11 @@ void torrent_free(struct torrent *t)
 	storage_close(t->st);
 	if (t->dead) {
 		unlink_state(t);
-		if (t->delete_data)
+		if (t->delete_data && !t->meta) /* nothing of it is on disk yet */
 			remove_data(t);
 	}
 	picker_free(t->picker);
+	metadata_fetch_free(t->meta);
 	metainfo_free(&t->mi);
 	free(t->cand);
 	free(t->data_dir);
@@ -802,8 +865,11 @@ void torrent_tick(struct torrent *t)
 		if (!p->dead)
 			peer_request_fill(p);
 	}
-	if ((s->ticks + t->id) % CHOKER_INTERVAL == 0)
+	if (t->meta)
+		metadata_tick(t);
+	else if ((s->ticks + t->id) % CHOKER_INTERVAL == 0)
 		run_choker(t);
+	pex_tick(t);
 	connect_candidates(t);
 	if (t->resume_dirty && session_now(s) - t->last_resume >= TORRENT_RESUME_EVERY)
 		torrent_flush_resume(t);
@@ -811,13 +877,15 @@ void torrent_tick(struct torrent *t)
 
 const char *torrent_state_name(const struct torrent *t)
 {
-	static const char *const names[] = { "checking", "downloading", "seeding", "paused",
-		                             "error" };
+	static const char *const names[] = { "metadata", "checking", "downloading", "seeding",
+		                             "paused", "error" };
 	return names[t->state];
 }
 
 uint64_t torrent_bytes_done(const struct torrent *t)
 {
+	if (t->meta)
+		return 0;
 	uint32_t last = t->mi.n_pieces - 1;
 	uint64_t n = picker_have_count(t->picker);
 	uint64_t bytes = n * t->mi.piece_length;
@@ -829,7 +897,7 @@ uint64_t torrent_bytes_done(const struct torrent *t)
 
 bool torrent_is_complete(const struct torrent *t)
 {
-	return picker_is_complete(t->picker);
+	return t->meta == NULL && picker_is_complete(t->picker);
 }
 
 static void peer_status(const struct peer *p, struct sta_buf *out)
@@ -855,6 +923,8 @@ int64_t torrent_eta(const struct torrent *t)
 {
 	uint64_t left = t->mi.total_length - torrent_bytes_done(t);
 
+	if (t->meta)
+		return -1;
 	if (left == 0)
 		return 0;
 	return t->rate_down ? (int64_t)(left / t->rate_down) : -1;
@@ -893,7 +963,7 @@ void torrent_status(const struct torrent *t, bool peers, struct sta_buf *out)
 	}
 	be_enc_kv_int(out, "peers", t->n_peers);
 	be_enc_kv_int(out, "pieces", t->mi.n_pieces);
-	be_enc_kv_int(out, "pieces_done", picker_have_count(t->picker));
+	be_enc_kv_int(out, "pieces_done", t->meta ? 0 : picker_have_count(t->picker));
 	be_enc_kv_int(out, "seeds", torrent_seeds(t));
 	be_enc_kv_int(out, "shared", t->shared);
 	be_enc_kv_int(out, "size", (int64_t)t->mi.total_length);

@@ -29,6 +29,7 @@
 #define TORRENT_RESUME_EVERY 5          /* seconds between resume saves */
 
 enum torrent_state {
+	TS_METADATA,                    /* added by magnet link: fetching its info dict */
 	TS_CHECKING,
 	TS_DOWNLOADING,
 	TS_SEEDING,
@@ -38,6 +39,7 @@ enum torrent_state {
 
 struct announce_sub;
 struct catalog_client_call;
+struct metadata_fetch;
 
 struct torrent {
 	TAILQ_ENTRY(torrent) link;
@@ -77,13 +79,33 @@ struct torrent {
 	uint64_t done_rate;
 	uint32_t done_peers;
 	uint64_t choker_round;
-	struct tracker_peer *cand;      /* from announces, not yet connected */
+	struct tracker_peer *cand;      /* from peer sources, not yet connected */
 	size_t n_cand;
+	/* Until a magnet link's info dict is in (metadata.c): mi holds only
+	 * the info-hash, a name and trackers, and there is no picker. */
+	struct metadata_fetch *meta;
 };
 
-/* Creates a torrent in state checking (see session_add_torrent). */
+static inline bool torrent_has_metadata(const struct torrent *t)
+{
+	return t->meta == NULL;
+}
+
+/* Creates a torrent in state checking (see session_add_torrent). A mi
+ * without pieces (a magnet link's: info-hash, name, trackers) makes one in
+ * state metadata, which fetches its info dict from peers first. */
 struct torrent *torrent_new(struct session *s, struct metainfo *mi, const char *data_dir,
                             const struct resume_data *rd, bool shared);
+/* The info dict of a magnet torrent is in: mi (moved in, zeroed here)
+ * replaces the placeholder and the torrent has pieces and a picker; the
+ * caller starts it. */
+void torrent_take_metainfo(struct torrent *t, struct metainfo *mi);
+/* A source of peers (tracker, PEX, magnet x.pe) hands in candidates; the
+ * new ones are dialled while the torrent wants peers (at most
+ * TORRENT_MAX_CANDIDATES wait). Returns how many were new. */
+size_t torrent_add_candidates(struct torrent *t, const struct tracker_peer *c, size_t n);
+/* Puts it in state error with a sentence that says why. */
+void torrent_set_error(struct torrent *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Opens the files (and re-checks pieces) on a worker, then announces. */
 void torrent_start(struct torrent *t);
 /* Unlinks it from the session, closes peers, stops announcing; frees it

@@ -73,6 +73,9 @@ struct catalog_page;
 struct stats;
 struct stats_view;
 void web_index_page(struct http_call *c, struct sta_buf *out);
+/* "http://HOST/announce" from the request's Host header, which is how the
+ * client reached us; false when it has none (or a strange one). */
+bool web_announce_url(struct http_call *c, char *out, size_t outsz);
 void web_catalog_page(struct http_call *c, const struct catalog_query *q,
                       const struct catalog_page *page, struct sta_buf *out);
 void web_stats_page(struct stats *st, const struct stats_view *v, struct sta_buf *out);

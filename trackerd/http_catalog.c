@@ -48,7 +48,10 @@ static void catalog_list(struct http_call *c)
 		http_reply(c, 200, "OK", "text/html; charset=utf-8", w->out.data, w->out.len);
 	} else {
 		bool json = q.format == CATALOG_FMT_JSON;
-		catalog_listing_encode(&w->out, q.format, page.v, page.n, page.next);
+		char announce[300];
+		bool known = web_announce_url(c, announce, sizeof announce);
+		catalog_listing_encode(&w->out, q.format, page.v, page.n, page.next,
+		                       known ? announce : NULL);
 		http_reply(c, 200, "OK", json ? "application/json" : "text/plain", w->out.data,
 		           w->out.len);
 	}

@@ -446,7 +446,9 @@ static size_t swarm_pick(const struct swarm *s, const struct swarm_announce *a, 
 		if (a->want_family && a->want_family != family)
 			continue;
 		pick_add(&p, s, fam, 0);
-		if (!seeder)
+		/* A seeder's first announce gets seeders too: a magnet client
+		 * that has no metadata yet says left=0 (aria2 does). */
+		if (!seeder || a->event == TRACKER_EVENT_STARTED)
 			pick_add(&p, s, fam, 1);
 	}
 	if (p.total == 0 || a->numwant == 0)

@@ -82,6 +82,13 @@ static const char *request_host(struct http_call *c)
 	return host;
 }
 
+bool web_announce_url(struct http_call *c, char *out, size_t outsz)
+{
+	const char *host = request_host(c);
+
+	return host && (size_t)snprintf(out, outsz, "http://%s/announce", host) < outsz;
+}
+
 void web_index_page(struct http_call *c, struct sta_buf *out)
 {
 	const char *host = request_host(c);
@@ -132,24 +139,16 @@ static void sort_head(struct sta_buf *out, const struct catalog_query *q, enum c
 	           q->sort != s ? "" : q->desc ? " \xe2\x86\x93" : " \xe2\x86\x91");
 }
 
-static void magnet(struct sta_buf *out, const struct catalog_entry *e, const char *hex,
-                   const char *host)
+static void magnet(struct sta_buf *out, const struct catalog_entry *e, const char *announce)
 {
 	struct sta_buf m = STA_BUF_INIT;
 
-	buf_printf(&m, "magnet:?xt=urn:btih:%s&dn=", hex);
-	url_encode(&m, (const uint8_t *)e->name, strlen(e->name));
-	if (host) {
-		char tr[HOST_MAX + 32];
-		snprintf(tr, sizeof tr, "http://%s/announce", host);
-		buf_append_str(&m, "&tr=");
-		url_encode(&m, (const uint8_t *)tr, strlen(tr));
-	}
+	catalog_entry_magnet(&m, e, announce);
 	html_text(out, (const char *)m.data, m.len);
 	buf_free(&m);
 }
 
-static void catalog_row(struct sta_buf *out, const struct catalog_entry *e, const char *host)
+static void catalog_row(struct sta_buf *out, const struct catalog_entry *e, const char *announce)
 {
 	char hex[41], when[32];
 	time_t added = (time_t)e->added;
@@ -162,7 +161,7 @@ static void catalog_row(struct sta_buf *out, const struct catalog_entry *e, cons
 	buf_printf(out, "</td><td class=\"n size\">%" PRIu64 "</td><td class=\"n seeders\">%"
 	           PRIu32 "</td><td class=\"n leechers\">%" PRIu32 "</td><td>%s</td>"
 	           "<td><a class=\"magnet\" href=\"", e->size, e->seeders, e->leechers, when);
-	magnet(out, e, hex, host);
+	magnet(out, e, announce);
 	buf_printf(out, "\"><code class=\"hash\">%s</code></a> <a href=\"/catalog/%s.torrent\">"
 	           ".torrent</a></td></tr>\n", hex, hex);
 }
@@ -170,7 +169,8 @@ static void catalog_row(struct sta_buf *out, const struct catalog_entry *e, cons
 void web_catalog_page(struct http_call *c, const struct catalog_query *q,
                       const struct catalog_page *page, struct sta_buf *out)
 {
-	const char *host = request_host(c);
+	char announce[HOST_MAX + 32];
+	bool known = web_announce_url(c, announce, sizeof announce);
 
 	page_begin(out, "Catalog", "");
 	buf_append_str(out, "<h1>Catalog</h1>\n<form action=\"/catalog\" method=\"get\">"
@@ -185,7 +185,7 @@ void web_catalog_page(struct http_call *c, const struct catalog_query *q,
 	sort_head(out, q, CATALOG_SORT_ADDED, "Added (UTC)");
 	buf_append_str(out, "<th>Info-hash (magnet link)</th></tr>\n");
 	for (size_t i = 0; i < page->n; i++)
-		catalog_row(out, &page->v[i], host);
+		catalog_row(out, &page->v[i], known ? announce : NULL);
 	buf_append_str(out, "</table>\n");
 	if (page->n == 0)
 		buf_append_str(out, "<p class=\"muted\">Nothing here.</p>\n");

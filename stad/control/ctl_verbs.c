@@ -12,6 +12,8 @@
 #include "ctl_server.h"
 #include "hex.h"
 #include "log.h"
+#include "magnet.h"
+#include "magnet_torrent.h"
 #include "sconfig.h"
 #include "session.h"
 #include "share.h"
@@ -391,6 +393,25 @@ static void request_file(struct ctl_verbs *v, uint64_t id, const char *path)
 	free(mi);
 }
 
+static void request_magnet(struct ctl_verbs *v, uint64_t id, const char *uri)
+{
+	struct magnet m;
+	struct magnet_error me;
+	struct torrent *t, *existing;
+	char err[256];
+
+	if (!magnet_parse(uri, strlen(uri), &m, &me)) {
+		ctl_server_reply_error(v->srv, id, "bad_request", me.msg);
+		return;
+	}
+	t = magnet_torrent_add(v->s, &m, &existing, err, sizeof err);
+	magnet_free(&m);
+	if (t || existing)
+		reply_torrent(v, id, t ? t : existing);
+	else
+		ctl_server_reply_error(v->srv, id, "io", err);
+}
+
 static void verb_request(struct ctl_verbs *v, uint64_t id, const struct be_doc *doc)
 {
 	char *target = arg_str(doc, "target");
@@ -403,6 +424,8 @@ static void verb_request(struct ctl_verbs *v, uint64_t id, const struct be_doc *
 	}
 	if (target[0] == '/') {
 		request_file(v, id, target);
+	} else if (magnet_is_uri(target)) {
+		request_magnet(v, id, target);
 	} else if ((t = session_lookup(v->s, target, err, sizeof err)) != NULL) {
 		torrent_resume(t);
 		reply_torrent(v, id, t);

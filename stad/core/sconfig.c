@@ -62,6 +62,7 @@ static const struct config_key sconfig_schema[] = {
 	{ "cache_size", CONFIG_INT64, MIB, INT64_C(64) << 30, 16 * MIB, NULL, NULL, NULL,
 	  F(cache_size) },
 	{ "direct_io", CONFIG_BOOL, 0, 1, 1, NULL, NULL, NULL, F(direct_io) },
+	{ "pex", CONFIG_BOOL, 0, 1, 1, NULL, NULL, NULL, F(pex) },
 	{ "publish_token", CONFIG_STRING, 0, 256, 0, "", NULL, NULL, F(publish_token) },
 	{ "log_level", CONFIG_STRING, 0, 16, 0, "info", NULL, log_levels, F(log_level) },
 	{ "dht.enabled", CONFIG_BOOL, 0, 1, 1, NULL, NULL, NULL, F(dht_enabled) },

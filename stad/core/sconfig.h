@@ -26,6 +26,7 @@ struct sconfig {
 	int upload_slots;
 	int64_t cache_size;
 	bool direct_io;
+	bool pex;
 	char *publish_token;
 	char *log_level;
 	/* The DHT node (group "dht"). */

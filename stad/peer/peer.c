@@ -14,6 +14,9 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "magnet_torrent.h"
+#include "metadata.h"
+#include "pex.h"
 #include "session.h"
 #include "srcaddr.h"
 #include "torrent.h"
@@ -77,6 +80,11 @@ static void peer_write(struct peer *p, const void *data, size_t len)
 struct evbuffer *peer_output(struct peer *p)
 {
 	return bufferevent_get_output(p->bev);
+}
+
+void peer_send_buf(struct peer *p, const struct sta_buf *b)
+{
+	peer_write(p, b->data, b->len);
 }
 
 static void send_handshake(struct peer *p)
@@ -164,6 +172,8 @@ void peer_free(struct peer *p)
 	bufferevent_free(p->bev);
 	bitfield_free(&p->has);
 	bitfield_free(&p->af_pick);
+	magnet_early_free(p);
+	pex_peer_free(p);
 	free(p->req);
 	free(p->upq);
 	free(p);
@@ -215,7 +225,7 @@ void peer_update_interest(struct peer *p)
 	peer_send_simple(p, want ? PW_MSG_INTERESTED : PW_MSG_NOT_INTERESTED);
 }
 
-static void send_ext_handshake(struct peer *p)
+void peer_send_ext_handshake(struct peer *p)
 {
 	struct pw_ext_hs hs;
 	struct sta_buf b = STA_BUF_INIT;
@@ -224,6 +234,8 @@ static void send_ext_handshake(struct peer *p)
 	hs.port = p->s->port;
 	hs.reqq = PEER_MAX_UPQ;
 	snprintf(hs.version, sizeof hs.version, "STA %s", STA_VERSION);
+	metadata_ext_handshake(p->t, &hs);
+	pex_ext_handshake(p->t, &hs);
 	peer_wire_ext_hs_build(&b, &hs);
 	peer_write(p, b.data, b.len);
 	buf_free(&b);
@@ -248,6 +260,14 @@ static void send_allowed_fast(struct peer *p)
 /* What we have, first thing after the handshake (BEP 3 / BEP 6). */
 static void send_intro(struct peer *p)
 {
+	if (!torrent_has_metadata(p->t)) {
+		/* Nothing yet, and no piece count to offer allowed-fast sets in. */
+		if (p->fast)
+			peer_send_simple(p, PW_MSG_HAVE_NONE);
+		if (p->ext)
+			peer_send_ext_handshake(p);
+		return;
+	}
 	const struct bitfield *have = picker_have(p->t->picker);
 
 	if (p->fast && bitfield_all(have)) {
@@ -265,7 +285,7 @@ static void send_intro(struct peer *p)
 		buf_free(&b);
 	}
 	if (p->ext)
-		send_ext_handshake(p);
+		peer_send_ext_handshake(p);
 	if (p->fast)
 		send_allowed_fast(p);
 }
@@ -458,19 +478,32 @@ static void on_have_all_none(struct peer *p, bool all)
 	peer_update_interest(p);
 }
 
-static void on_extended(struct peer *p, const struct pw_msg *m)
+static void on_ext_handshake(struct peer *p, const struct pw_msg *m)
 {
 	struct pw_ext_hs hs;
 	struct pw_error err;
 
-	if (m->ext_id != 0)
-		return; /* we announce no extension messages */
 	if (!peer_wire_ext_hs_parse(m->data, m->data_len, &hs, &err)) {
 		peer_close(p, pw_strerror(err.code));
 		return;
 	}
 	if (hs.version[0])
 		log_escape(p->client, sizeof p->client, hs.version, strlen(hs.version));
+	p->listen_port = hs.port;
+	metadata_on_ext_handshake(p, &hs);
+	if (!p->dead)
+		pex_on_ext_handshake(p, &hs);
+}
+
+/* BEP 10: a message to one of the ids our handshake gave out. */
+static void on_extended(struct peer *p, const struct pw_msg *m)
+{
+	switch (m->ext_id) {
+	case 0: on_ext_handshake(p, m); break;
+	case METADATA_EXT_ID: metadata_on_message(p, m->data, m->data_len); break;
+	case PEX_EXT_ID: pex_on_message(p, m->data, m->data_len); break;
+	default: break; /* an id we never gave out */
+	}
 }
 
 static void on_choke(struct peer *p, bool choke)
@@ -480,8 +513,11 @@ static void on_choke(struct peer *p, bool choke)
 		peer_request_choked(p);
 }
 
-static void dispatch(struct peer *p, const struct pw_msg *m)
+void peer_dispatch(struct peer *p, const struct pw_msg *m)
 {
+	/* Before the metadata there is no piece count to check against. */
+	if (!torrent_has_metadata(p->t) && magnet_early_msg(p, m))
+		return;
 	switch (m->type) {
 	case PW_MSG_KEEPALIVE: return;
 	case PW_MSG_CHOKE: on_choke(p, true); break;
@@ -560,7 +596,7 @@ static bool read_message(struct peer *p, struct evbuffer *in)
 			return false;
 		}
 	}
-	dispatch(p, &m);
+	peer_dispatch(p, &m);
 	evbuffer_drain(in, m.consumed);
 	return !p->dead;
 }

@@ -21,7 +21,9 @@
 #include "upload_rules.h"
 
 struct bufferevent;
+struct early_has;
 struct evbuffer;
+struct pex_peer;
 struct session;
 struct torrent;
 
@@ -88,6 +90,18 @@ struct peer {
 	uint32_t upq_head, n_upq;
 	bool up_busy;
 
+	/* BEP 10 extensions (ext/): the ids it gave ut_metadata and ut_pex
+	 * (0: it has none), its listen port ("p"), the metadata_size it
+	 * claims; what it said it has before our torrent had metadata
+	 * (magnet_torrent.c) and its PEX state (pex.c). */
+	uint8_t ut_metadata, ut_pex;
+	uint16_t listen_port;
+	uint32_t metadata_size;
+	uint32_t meta_served;     /* ut_metadata pieces sent to it */
+	bool meta_refused;        /* it rejected or ignored our metadata requests */
+	struct early_has *early;
+	struct pex_peer *pex;
+
 	uint64_t bytes_down, bytes_up;
 	uint64_t blocks_down, blocks_up;
 	uint64_t down_prev, up_prev;
@@ -121,6 +135,13 @@ void peer_forget_has(struct peer *p);
 void peer_update_interest(struct peer *p);
 
 struct evbuffer *peer_output(struct peer *p);
+/* Queues whole messages built in b (an extension's). */
+void peer_send_buf(struct peer *p, const struct sta_buf *b);
+/* Handles one parsed message as if it had just arrived (magnet_torrent.c
+ * replays what came before the metadata). May close p. */
+void peer_dispatch(struct peer *p, const struct pw_msg *m);
+/* Sends our BEP 10 handshake (again, when what it says changed). */
+void peer_send_ext_handshake(struct peer *p);
 /* "1.2.3.4:5678" */
 void peer_format_addr(const struct sockaddr *sa, char *out, size_t outsz);
 /* Flags for STATUS: "d" downloading from it, "u" uploading to it, "c" it

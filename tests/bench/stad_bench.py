@@ -39,9 +39,16 @@ SWARM = ("198.18.0.4", "198.18.0.5", "198.18.0.6")
 SEED_PORT, LEECH_PORT = 6881, 6882
 DHT_NODE = "198.18.0.10"        # a libtorrent DHT node for stad-dht to join
 NAME = "random.bin"
-# stad-dht: stad with its DHT node on, joined to DHT_NODE, looking up and
-# announcing the torrent while it downloads (plain stad has the DHT off).
-CLIENTS = ("stad", "stad-dht", "libtorrent", "aria2", "transmission")
+CLIENTS = ("stad", "libtorrent", "aria2", "transmission")
+# stad as it is (PEX on) and variants for the cost of BEP 9 and 11 and of
+# the DHT: with pex = false, given a magnet link instead of the .torrent
+# (the metadata comes from the seeders first), and with its DHT node on,
+# joined to a libtorrent DHT node on DHT_NODE and looking up and announcing
+# the torrent while it downloads (the others have the DHT off). Not in the
+# default --leechers.
+STAD_VARIANTS = {"stad": {}, "stad-nopex": {"pex": False}, "stad-magnet": {},
+                 "stad-dht": {"dht": {"enabled": True,
+                                      "bootstrap": ["%s:%d" % (DHT_NODE, SEED_PORT)]}}}
 
 
 def log(msg):
@@ -160,25 +167,23 @@ class Bench:
 
     # ------------------------------------------------------------ leechers
 
-    def stad_options(self, kind):
-        opts = dict({"log_level": "info"}, **self.a.stad_options)
-        if kind == "stad-dht":
-            if self.dht_node is None:
-                self.dht_node = ip.lt_dht_node(DHT_NODE, SEED_PORT, self.logdir, 24 * 3600,
-                                               netns=self.ns)
-            opts["dht"] = {"enabled": True, "bootstrap": ["%s:%d" % (DHT_NODE, SEED_PORT)]}
-        return opts
-
     def spawn_leecher(self, kind, addr, port, name):
         """Spawns one leecher; returns (sampler, done predicate, output
         path, stop function)."""
         t0 = time.monotonic()
         out = self.fresh_dir(name)
         name = os.path.basename(out)  # logs are appended to: one per spawn
-        if kind in ("stad", "stad-dht"):
-            s = ip.Stad(self.url, addr, self.ns, name=name, **self.stad_options(kind))
+        if kind in STAD_VARIANTS:
+            opts = dict({"log_level": "info"}, **self.a.stad_options)
+            opts.update(STAD_VARIANTS[kind])
+            if kind == "stad-dht" and self.dht_node is None:
+                self.dht_node = ip.lt_dht_node(DHT_NODE, SEED_PORT, self.logdir, 24 * 3600,
+                                               netns=self.ns)
+            s = ip.Stad(self.url, addr, self.ns, name=name, **opts)
+            target = os.path.abspath(self.tfile) if kind != "stad-magnet" else \
+                "magnet:?xt=urn:btih:%s&dn=%s&tr=%s" % (self.t.hex, NAME, self.url)
             req = subprocess.Popen([st.sta_binary("stactl"), "--socket",
-                                    s.socket, "request", os.path.abspath(self.tfile)],
+                                    s.socket, "request", target],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             smp = ip.Sampler(s.pid, t0=t0, cpu0=0.0)
 
@@ -409,9 +414,13 @@ def main():
             ap.error("--stad-option wants KEY=VALUE")
         a.stad_options[k] = int(v) if v.lstrip("-").isdigit() else \
             {"true": True, "false": False}.get(v, v)
-    for x in a.seeders + a.leechers:
+    for x in a.seeders:
         if x not in CLIENTS:
-            ap.error("unknown client %s (one of %s)" % (x, ", ".join(CLIENTS)))
+            ap.error("unknown seeder %s (one of %s)" % (x, ", ".join(CLIENTS)))
+    for x in a.leechers:
+        if x not in CLIENTS + tuple(STAD_VARIANTS):
+            ap.error("unknown leecher %s (one of %s)"
+                     % (x, ", ".join(CLIENTS + tuple(STAD_VARIANTS)[1:])))
     if "libtorrent" in a.seeders + a.leechers or not a.no_swarm:
         st.require_libtorrent()
     try:

@@ -40,7 +40,7 @@ static void fuzz_listing(const uint8_t *d, size_t n)
 		if (l.v[i].name == NULL || strlen(l.v[i].name) == 0 ||
 		    strlen(l.v[i].name) > CATALOG_NAME_MAX)
 			abort();
-	catalog_listing_encode(&b, CATALOG_FMT_JSON, l.v, l.n, l.next);
+	catalog_listing_encode(&b, CATALOG_FMT_JSON, l.v, l.n, l.next, "http://t.example/announce");
 	catalog_listing_free(&l);
 	buf_free(&b);
 }

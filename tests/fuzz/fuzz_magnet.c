@@ -44,13 +44,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	check_values(&m);
-	magnet_build(&b, m.info_hash, m.name, (const char *const *)m.trackers, m.n_trackers);
+	magnet_build(&b, m.info_hash, m.name, (const char *const *)m.trackers, m.n_trackers,
+	             m.peers, m.n_peers);
 	CHECK(magnet_parse((const char *)b.data, b.len, &back, &err));
 	CHECK(memcmp(back.info_hash, m.info_hash, 20) == 0);
 	CHECK(strcmp(back.name, m.name) == 0);
 	CHECK(back.n_trackers == m.n_trackers);
 	for (size_t i = 0; i < m.n_trackers; i++)
 		CHECK(strcmp(back.trackers[i], m.trackers[i]) == 0);
+	CHECK(back.n_peers == m.n_peers);
+	for (size_t i = 0; i < m.n_peers; i++)
+		CHECK(strcmp(back.peers[i].host, m.peers[i].host) == 0 &&
+		      back.peers[i].port == m.peers[i].port);
 	magnet_free(&back);
 	magnet_free(&m);
 	buf_free(&b);

@@ -3,6 +3,9 @@ interpreter that has python3-libtorrent).
 
     lt_peer.py seed|leech TORRENT SAVE_DIR ADDR PORT [--timeout S] [--stay]
                                                    [--go FILE] [--dht ADDR:PORT]...
+                                                   [--peer HOST:PORT]... [--no-pex]
+                                                   [--upload-limit B] [--download-limit B]
+                                                   [--peers-report]
     lt_peer.py node - SAVE_DIR ADDR PORT --dht ADDR:PORT... [--timeout S]
 
 Listens and connects from ADDR only (one address per local peer, since
@@ -16,6 +19,14 @@ nodes given (none: it waits to be found), announces every 5 s and keeps
 nodes of one /24 (dht_restrict_routing_ips off), and prints "DHT nodes=N"
 lines. Mode node runs a DHT node without a torrent until killed.
 
+TORRENT may be a magnet link (a leecher then fetches the metadata first,
+BEP 9). --peer dials that peer once the torrent is added (the only way a
+peer is found when the tracker is not used); the limits are bytes per
+second for this torrent; --no-pex leaves out peer exchange (BEP 11);
+--peers-report prints, with each status line, a line "PEERS [json]" of
+every peer seen so far: address, how libtorrent learnt of it ("tracker",
+"pex", "incoming", ...) and the most payload bytes counted each way.
+
 For swarms (tests/bench/swarm_bench): --stay keeps a leecher seeding after
 COMPLETE until it is killed; --go waits, session up and "READY" printed,
 until FILE exists before adding the torrent, so that many peers can be
@@ -25,6 +36,7 @@ and exits 0.
 """
 
 import argparse
+import json
 import os
 import signal
 import sys
@@ -33,9 +45,9 @@ import time
 import libtorrent as lt
 
 
-def session(addr, port, dht=None):
+def session(addr, port, dht=None, pex=True):
     """dht: None (off) or the nodes to join through (may be empty)."""
-    s = lt.session({
+    settings = {
         "listen_interfaces": "%s:%d" % (addr, port),
         "outgoing_interfaces": addr,
         "enable_dht": dht is not None,
@@ -55,7 +67,14 @@ def session(addr, port, dht=None):
         | lt.alert.category_t.tracker_notification
         | lt.alert.category_t.status_notification
         | lt.alert.category_t.dht_notification,
-    })
+    }
+    if pex:
+        s = lt.session(settings)
+    else:
+        # The default plugins less ut_pex: it neither tells nor learns peers.
+        s = lt.session(settings, 0)
+        for ext in ("ut_metadata", "smart_ban"):
+            s.add_extension(ext)
     for node in dht or ():
         host, _, p = node.rpartition(":")
         s.add_dht_node((host, int(p)))
@@ -75,6 +94,35 @@ def print_status(st):
     print("state=%s progress=%.3f peers=%d down=%d up=%d" %
           (st.state, st.progress, st.num_peers, st.total_payload_download,
            st.total_payload_upload), flush=True)
+
+
+SOURCES = (("tracker", 1), ("dht", 2), ("pex", 4), ("lsd", 8), ("resume", 16),
+           ("incoming", 32))
+
+
+def note_peers(h, seen):
+    """Every peer seen so far, with the most payload counted each way:
+    peers that leave (seeds, at the end) stay in the report."""
+    for p in h.get_peer_info():
+        addr = "%s:%d" % (p.ip[0], p.ip[1])
+        e = seen.setdefault(addr, {"addr": addr, "down": 0, "up": 0})
+        e["source"] = [n for n, bit in SOURCES if p.source & bit]
+        e["client"] = p.client.decode("utf-8", "replace") \
+            if isinstance(p.client, bytes) else p.client
+        e["down"] = max(e["down"], p.total_download)
+        e["up"] = max(e["up"], p.total_upload)
+
+
+def print_peers(seen):
+    print("PEERS %s" % json.dumps(list(seen.values())), flush=True)
+
+
+def add_params(torrent):
+    if torrent.startswith("magnet:"):
+        return lt.parse_magnet_uri(torrent)
+    p = lt.add_torrent_params()
+    p.ti = lt.torrent_info(torrent)
+    return p
 
 
 def run_node(s, timeout):
@@ -99,23 +147,34 @@ def main():
     ap.add_argument("--stay", action="store_true")
     ap.add_argument("--go")
     ap.add_argument("--dht", action="append", default=[], metavar="ADDR:PORT")
+    ap.add_argument("--peer", action="append", default=[], metavar="HOST:PORT")
+    ap.add_argument("--upload-limit", type=int, default=0)
+    ap.add_argument("--download-limit", type=int, default=0)
+    ap.add_argument("--peers-report", action="store_true")
+    ap.add_argument("--no-pex", action="store_true")
     a = ap.parse_args()
 
     dht = a.dht if a.dht or a.mode == "node" else None
-    s = session(a.addr, a.port, dht)
+    s = session(a.addr, a.port, dht, pex=not a.no_pex)
     if a.mode == "node":
         return run_node(s, a.timeout)
     if a.go:
         print("READY", flush=True)
         while not os.path.exists(a.go):
             time.sleep(0.01)
-    p = lt.add_torrent_params()
-    p.ti = lt.torrent_info(a.torrent)
+    p = add_params(a.torrent)
     p.save_path = a.save_dir
     # Default flags hold paused + auto_managed: a paused torrent resets every
     # incoming connection, so clear both.
     p.flags &= ~(lt.torrent_flags.paused | lt.torrent_flags.auto_managed)
     h = s.add_torrent(p)
+    if a.upload_limit:
+        h.set_upload_limit(a.upload_limit)
+    if a.download_limit:
+        h.set_download_limit(a.download_limit)
+    for peer in a.peer:
+        host, _, port = peer.rpartition(":")
+        h.connect_peer((host, int(port)))
 
     def last_words(signum, frame):
         print_status(h.status())
@@ -123,6 +182,7 @@ def main():
     signal.signal(signal.SIGTERM, last_words)
     signal.signal(signal.SIGINT, last_words)
 
+    seen = {}
     deadline = time.monotonic() + a.timeout
     announced_seed = False
     last = 0
@@ -134,6 +194,8 @@ def main():
             elif isinstance(al, (lt.tracker_reply_alert, lt.tracker_warning_alert)):
                 print("TRACKER %s" % al.message(), flush=True)
         st = h.status()
+        if a.peers_report:
+            note_peers(h, seen)
         if st.errc.value():
             print("ERROR %s" % st.errc.message(), flush=True)
             return 2
@@ -142,8 +204,12 @@ def main():
             print_status(st)
             if dht is not None:
                 print("DHT nodes=%d" % dht_nodes(s), flush=True)
+            if a.peers_report:
+                print_peers(seen)
             last = now
         if a.mode == "leech" and st.is_seeding and not announced_seed:
+            if a.peers_report:
+                print_peers(seen)
             print("COMPLETE", flush=True)
             announced_seed = True
             if a.stay:

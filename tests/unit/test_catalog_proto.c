@@ -155,7 +155,7 @@ static void test_listing_round_trip(void **state)
 	struct catalog_cursor c = { CATALOG_SORT_NAME, false, 0, 2, 6, "second" };
 
 	catalog_cursor_encode(&c, next);
-	catalog_listing_encode(&b, CATALOG_FMT_BENCODE, e, 2, next);
+	catalog_listing_encode(&b, CATALOG_FMT_BENCODE, e, 2, next, "http://t.example/announce");
 	assert_true(catalog_listing_decode(b.data, b.len, &l, &skipped, err, sizeof err));
 	assert_int_equal(l.n, 2);
 	assert_int_equal(skipped, 0);
@@ -170,16 +170,22 @@ static void test_listing_round_trip(void **state)
 
 	/* The last page has no "next". */
 	buf_clear(&b);
-	catalog_listing_encode(&b, CATALOG_FMT_BENCODE, e, 1, NULL);
+	catalog_listing_encode(&b, CATALOG_FMT_BENCODE, e, 1, NULL, NULL);
 	assert_true(catalog_listing_decode(b.data, b.len, &l, &skipped, err, sizeof err));
 	assert_string_equal(l.next, "");
 	catalog_listing_free(&l);
 
 	buf_clear(&b);
-	catalog_listing_encode(&b, CATALOG_FMT_JSON, e, 2, next);
+	catalog_listing_encode(&b, CATALOG_FMT_JSON, e, 2, next, "http://t.example:1/announce");
 	buf_append_byte(&b, '\0');
 	assert_non_null(strstr((char *)b.data, "{\"torrents\":[{\"name\":\"hello.txt\",\"size\":1000,"
 	                                        "\"info_hash\":\"010203"));
+	/* Each entry's magnet link names the tracker (BEP 9). */
+	char want[200];
+	snprintf(want, sizeof want, "\"added\":1700000000,\"magnet\":\"magnet:?xt=urn:btih:%s"
+	         "&dn=hello.txt&tr=http%%3A%%2F%%2Ft.example%%3A1%%2Fannounce\"}",
+	         "0102030000000000000000000000000000000000");
+	assert_non_null(strstr((char *)b.data, want));
 	assert_non_null(strstr((char *)b.data, "\"next\":\""));
 	buf_free(&b);
 }

@@ -196,18 +196,23 @@ static void test_build_round_trip(void **state)
 	struct magnet m;
 
 	hex_decode(HEX, 40, ih, 20);
-	magnet_build(&b, ih, "a file & more.txt", trs, 2);
+	struct magnet_peer pe[] = { { "10.0.0.1", 6881 }, { "2001:db8::1", 80 } };
+	magnet_build(&b, ih, "a file & more.txt", trs, 2, pe, 2);
 	buf_append_byte(&b, '\0');
 	assert_string_equal((char *)b.data, "magnet:?xt=urn:btih:" HEX "&dn=a%20file%20%26%20more.txt"
-	                    "&tr=http%3A%2F%2Ft.example%3A8080%2Fannounce&tr=udp%3A%2F%2Fu.example%3A6969");
+	                    "&tr=http%3A%2F%2Ft.example%3A8080%2Fannounce&tr=udp%3A%2F%2Fu.example%3A6969"
+	                    "&x.pe=10.0.0.1%3A6881&x.pe=%5B2001%3Adb8%3A%3A1%5D%3A80");
 	parse_ok((char *)b.data, &m);
 	assert_hash(&m, HEX);
 	assert_string_equal(m.name, "a file & more.txt");
 	assert_int_equal(m.n_trackers, 2);
 	assert_string_equal(m.trackers[1], trs[1]);
+	assert_int_equal(m.n_peers, 2);
+	assert_string_equal(m.peers[1].host, "2001:db8::1");
+	assert_int_equal(m.peers[1].port, 80);
 	magnet_free(&m);
 	buf_clear(&b);
-	magnet_build(&b, ih, NULL, NULL, 0);
+	magnet_build(&b, ih, NULL, NULL, 0, NULL, 0);
 	buf_append_byte(&b, '\0');
 	assert_string_equal((char *)b.data, "magnet:?xt=urn:btih:" HEX);
 	buf_free(&b);

@@ -777,6 +777,36 @@ static void test_path_join(void **state)
 	assert_string_equal(err.msg, "empty base directory");
 }
 
+/* BEP 9: the info dict alone, as peers send it, makes the same torrent
+ * again with the trackers the magnet link named. */
+static void test_from_info(void **state)
+{
+	struct sta_buf out = STA_BUF_INIT;
+	struct metainfo mi, again;
+	struct mi_error err;
+	char *urls[] = { "http://t.example/announce" }, *urls2[] = { "udp://u.example:1" };
+	struct mi_tier tiers[] = { { urls, 1 }, { urls2, 1 } };
+
+	create_arith(&mi, &out);
+	assert_true(mi.info_len > 0 && mi.info_off + mi.info_len <= mi.raw_len);
+	assert_int_equal(mi.raw[mi.info_off], 'd');
+	assert_true(metainfo_from_info(mi.raw + mi.info_off, mi.info_len, tiers, 2, &again, &err));
+	assert_memory_equal(again.info_hash, mi.info_hash, SHA1_LEN);
+	assert_int_equal(again.n_tiers, 2);
+	assert_string_equal(again.tiers[1].urls[0], "udp://u.example:1");
+	assert_int_equal(again.n_pieces, mi.n_pieces);
+	metainfo_free(&again);
+	assert_true(metainfo_from_info(mi.raw + mi.info_off, mi.info_len, NULL, 0, &again, &err));
+	assert_int_equal(again.n_tiers, 0);
+	metainfo_free(&again);
+	/* Not a valid info dict: the reason, nothing to free. */
+	assert_false(metainfo_from_info((const uint8_t *)"d4:name1:ae", 11, NULL, 0, &again, &err));
+	assert_string_equal(err.msg, "info has neither length nor files");
+	assert_false(metainfo_from_info((const uint8_t *)"i1e", 3, NULL, 0, &again, &err));
+	metainfo_free(&mi);
+	buf_free(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -790,6 +820,7 @@ int main(void)
 		cmocka_unit_test(test_piece_arithmetic),
 		cmocka_unit_test(test_choose_piece_length),
 		cmocka_unit_test(test_path_join),
+		cmocka_unit_test(test_from_info),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,40 +35,19 @@ def handshake(info_hash, pid):
     return PSTR + bytes(8) + info_hash + pid
 
 
-class BtPeer:
-    """Serves torrent (a statest.Torrent) on (host, free port).
+class Listener:
+    """A TCP listener on (host, a free port) that serves each accepted
+    connection with self._serve(conn) on a thread of its own; stop() (also
+    at exit) closes the listener and every connection. Subclasses count
+    under self.lock."""
 
-    data_path: the file of a single-file torrent (None when garbage is
-    True). garbage: answer every request with random bytes; lies: answer
-    only the first `lies` requests with random bytes, the rest honestly.
-    rate: bytes per second summed over connections (None: unlimited)."""
-
-    def __init__(self, torrent, host, data_path=None, garbage=False, lies=0, rate=None,
-                 name="btpeer"):
-        if data_path is None and not garbage:
-            raise ValueError("an honest peer needs the data")
-        self.torrent = torrent
+    def __init__(self, host):
         self.host = host
         self.port = st.free_port(host=host)
-        self.data_path = data_path
-        self.garbage = garbage
-        self.lies = lies
-        self.rate = rate
-        self.name = name
-        self.pid = b"-PY0001-" + os.urandom(6).hex().encode()
-        info = torrent.meta[b"info"]
-        self.piece_length = info[b"piece length"]
-        self.n_pieces = len(info[b"pieces"]) // 20
         self.lock = threading.Lock()
         self.accepted = 0            # connections accepted
-        self.handshakes = 0          # of them, with our info-hash
-        self.requests = 0
-        self.garbage_sent = 0        # blocks answered with random bytes
-        self.bytes_served = 0
-        self.closed_by_remote = 0
         self.stopping = False
         self._conns = []
-        self._next_send = time.monotonic()
         self.ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.ls.bind((host, self.port))
@@ -77,15 +56,6 @@ class BtPeer:
         self.thread = threading.Thread(target=self._accept_loop, daemon=True)
         self.thread.start()
         st.at_cleanup(self.stop)
-
-    # ---- tracker
-
-    def announce(self, tracker, event="started"):
-        """HTTP announce as a seeder from our own address; returns the reply."""
-        return tracker.announce(self.torrent.info_hash, self.pid, self.port, left=0,
-                                event=event, source=self.host)
-
-    # ---- serving
 
     def stop(self):
         self.stopping = True
@@ -113,7 +83,81 @@ class BtPeer:
             with self.lock:
                 self.accepted += 1
                 self._conns.append(c)
-            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+            threading.Thread(target=self._serve_and_close, args=(c,), daemon=True).start()
+
+    def _serve_and_close(self, c):
+        try:
+            self._serve(c)
+        finally:
+            with self.lock:
+                if c in self._conns:
+                    self._conns.remove(c)
+            c.close()
+
+    def _serve(self, c):
+        raise NotImplementedError
+
+    def _answer_handshake(self, c, reserved=bytes(8)):
+        """Reads the handshake and answers it when it names self.torrent
+        (as self.pid, with these reserved bits); False otherwise."""
+        c.settimeout(30)
+        hs = _recv_exact(c, 68)
+        if hs[:20] != PSTR or hs[28:48] != self.torrent.info_hash:
+            return False
+        with self.lock:
+            self.handshakes += 1
+        c.sendall(PSTR + reserved + self.torrent.info_hash + self.pid)
+        return True
+
+    def _messages(self, c):
+        """Yields each message (id and payload; keep-alives skipped) until
+        the connection ends (EOFError) or a length over 1 MiB."""
+        while not self.stopping:
+            n = struct.unpack(">I", _recv_exact(c, 4))[0]
+            if n > 1 << 20:
+                return
+            if n:
+                yield _recv_exact(c, n)
+
+
+class BtPeer(Listener):
+    """Serves torrent (a statest.Torrent) on (host, free port).
+
+    data_path: the file of a single-file torrent (None when garbage is
+    True). garbage: answer every request with random bytes; lies: answer
+    only the first `lies` requests with random bytes, the rest honestly.
+    rate: bytes per second summed over connections (None: unlimited)."""
+
+    def __init__(self, torrent, host, data_path=None, garbage=False, lies=0, rate=None,
+                 name="btpeer"):
+        if data_path is None and not garbage:
+            raise ValueError("an honest peer needs the data")
+        self.torrent = torrent
+        self.data_path = data_path
+        self.garbage = garbage
+        self.lies = lies
+        self.rate = rate
+        self.name = name
+        self.pid = b"-PY0001-" + os.urandom(6).hex().encode()
+        info = torrent.meta[b"info"]
+        self.piece_length = info[b"piece length"]
+        self.n_pieces = len(info[b"pieces"]) // 20
+        self.handshakes = 0          # connections with our info-hash
+        self.requests = 0
+        self.garbage_sent = 0        # blocks answered with random bytes
+        self.bytes_served = 0
+        self.closed_by_remote = 0
+        self._next_send = time.monotonic()
+        super().__init__(host)
+
+    # ---- tracker
+
+    def announce(self, tracker, event="started"):
+        """HTTP announce as a seeder from our own address; returns the reply."""
+        return tracker.announce(self.torrent.info_hash, self.pid, self.port, left=0,
+                                event=event, source=self.host)
+
+    # ---- serving
 
     def _block(self, index, begin, length):
         with self.lock:
@@ -135,14 +179,9 @@ class BtPeer:
         time.sleep(max(0.0, at - now))
 
     def _serve(self, c):
-        c.settimeout(30)
         try:
-            hs = _recv_exact(c, 68)
-            if hs[:20] != PSTR or hs[28:48] != self.torrent.info_hash:
+            if not self._answer_handshake(c):
                 return
-            with self.lock:
-                self.handshakes += 1
-            c.sendall(handshake(self.torrent.info_hash, self.pid))
             nbytes = (self.n_pieces + 7) // 8
             bits = bytearray(b"\xff" * nbytes)
             spare = nbytes * 8 - self.n_pieces
@@ -150,16 +189,10 @@ class BtPeer:
                 bits[-1] = (0xff << spare) & 0xff
             c.sendall(struct.pack(">IB", 1 + nbytes, MSG_BITFIELD) + bits)
             c.sendall(struct.pack(">IB", 1, MSG_UNCHOKE))
-            while not self.stopping:
-                n = struct.unpack(">I", _recv_exact(c, 4))[0]
-                if n == 0:
-                    continue
-                if n > 1 << 20:
-                    return
-                msg = _recv_exact(c, n)
+            for msg in self._messages(c):
                 if msg[0] == MSG_INTERESTED:
                     c.sendall(struct.pack(">IB", 1, MSG_UNCHOKE))
-                elif msg[0] == MSG_REQUEST and n == 13:
+                elif msg[0] == MSG_REQUEST and len(msg) == 13:
                     index, begin, length = struct.unpack(">III", msg[1:])
                     if index >= self.n_pieces or length > MAX_BLOCK:
                         return
@@ -177,11 +210,6 @@ class BtPeer:
             if not self.stopping:
                 with self.lock:
                     self.closed_by_remote += 1
-        finally:
-            with self.lock:
-                if c in self._conns:
-                    self._conns.remove(c)
-            c.close()
 
 
 def dial(host, port, info_hash, source, timeout=5):

@@ -191,6 +191,23 @@ static void test_seeder_gets_only_leechers_and_family_filter(void **state)
 	swarm_table_free(t);
 }
 
+/* aria2 fetching a magnet link's metadata announces "started" with
+ * left=0: it must be told of seeders, or it never finds one. */
+static void test_started_seeder_gets_seeders(void **state)
+{
+	struct swarm_table *t = swarm_table_new(key, 10, 1000);
+	struct tracker_peer peers[64];
+	size_t n;
+
+	for (int i = 1; i <= 3; i++)
+		do_announce(t, ann(hash_a, (uint8_t)i, 1, true, TRACKER_EVENT_NONE, 1), NULL, NULL);
+	do_announce(t, ann(hash_a, 50, 1, true, TRACKER_EVENT_STARTED, 1), peers, &n);
+	assert_int_equal(n, 3);
+	do_announce(t, ann(hash_a, 50, 1, true, TRACKER_EVENT_NONE, 1), peers, &n);
+	assert_int_equal(n, 0);
+	swarm_table_free(t);
+}
+
 static void test_is_seeder(void **state)
 {
 	struct swarm_table *t = swarm_table_new(key, 10, 100);
@@ -248,6 +265,7 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_numwant_random_and_no_self),
 		cmocka_unit_test(test_seeder_gets_only_leechers_and_family_filter),
+		cmocka_unit_test(test_started_seeder_gets_seeders),
 		cmocka_unit_test(test_is_seeder),
 		cmocka_unit_test(test_sweep_expires_and_frees),
 	};
