@@ -38,6 +38,7 @@ enum torrent_state {
 };
 
 struct announce_sub;
+struct dht_sub;
 struct catalog_client_call;
 struct metadata_fetch;
 
@@ -61,6 +62,7 @@ struct torrent {
 	unsigned jobs;                  /* worker jobs holding this torrent */
 	struct piece_buf *pieces[TORRENT_PIECE_BUCKETS]; /* being assembled/verified */
 	struct announce_sub *sub;
+	struct dht_sub *dht_sub;        /* dht_source.h; NULL when not in the DHT */
 	struct catalog_client_call *publish;
 	bool published;
 	bool announced_ok;
