@@ -20,6 +20,8 @@
 #include "bencode.h"
 #include "hex.h"
 #include "log.h"
+#include "lsd_service.h"
+#include "lsd_source.h"
 #include "magnet_torrent.h"
 #include "notify.h"
 #include "peer.h"
@@ -176,6 +178,8 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 		next = TAILQ_NEXT(p, link);
 		peer_tick(p);
 	}
+	if (s->lsd && !s->closed)
+		lsd_service_tick(s->lsd, s->now);
 	if (s->ticks % STATUS_EVERY == 0) {
 		session_summary(s, line, sizeof line);
 		notify_status("%s", line);
@@ -188,6 +192,24 @@ static void set_tracker(struct session *s, const char *url)
 	s->tracker_url = url[0] ? xstrdup(url) : NULL;
 	s->tier.urls = &s->tracker_url;
 	s->tier.n_urls = s->tracker_url ? 1 : 0;
+}
+
+/* RC4 for MSE/PE when the config asks for encryption. Without it,
+ * "require" is an error and "prefer" runs in plaintext. */
+static bool load_cipher(struct session *s, const struct sconfig *cfg)
+{
+	enum sconfig_encryption e = sconfig_encryption(cfg);
+	char err[256];
+
+	if (e == SCONFIG_ENC_OFF || s->cipher.rc4 != NULL ||
+	    mse_cipher_load(&s->cipher, err, sizeof err))
+		return true;
+	if (e == SCONFIG_ENC_REQUIRE) {
+		log_err("encryption = \"require\": %s", err);
+		return false;
+	}
+	log_warn("%s; peer connections stay in plaintext", err);
+	return true;
 }
 
 bool session_init(struct session *s, struct event_base *base, const struct sconfig *cfg)
@@ -204,7 +226,7 @@ bool session_init(struct session *s, struct event_base *base, const struct sconf
 	make_peer_id(s->peer_id);
 	set_tracker(s, cfg->tracker);
 	piece_pool_init(&s->pool, (uint64_t)cfg->cache_size);
-	if (!make_state_dirs(cfg) || !listen_peers(s))
+	if (!make_state_dirs(cfg) || !load_cipher(s, cfg) || !listen_peers(s))
 		return false;
 	s->wp = workpool_new(base, (unsigned)cfg->workers);
 	if (s->wp == NULL)
@@ -221,6 +243,8 @@ bool session_init(struct session *s, struct event_base *base, const struct sconf
 	if (s->reaper == NULL || s->tick == NULL || event_add(s->tick, &one) < 0)
 		return false;
 	s->share = share_new(s);
+	if (cfg->lsd)
+		s->lsd = lsd_source_start(s);
 	return true;
 }
 
@@ -235,6 +259,13 @@ void session_reload(struct session *s, const struct sconfig *cfg)
 	s->cfg = cfg;
 	piece_pool_set_budget(&s->pool, (uint64_t)cfg->cache_size);
 	set_tracker(s, cfg->tracker);
+	load_cipher(s, cfg);
+	if (cfg->lsd && s->lsd == NULL) {
+		s->lsd = lsd_source_start(s);
+	} else if (!cfg->lsd && s->lsd) {
+		lsd_service_free(s->lsd);
+		s->lsd = NULL;
+	}
 	if (s->dht)
 		dht_reload(s->dht, cfg);
 }
@@ -603,4 +634,6 @@ void session_fini(struct session *s)
 		event_free(s->reaper);
 	free(s->bans);
 	free(s->tracker_url);
+	mse_cipher_unload(&s->cipher);
+	lsd_service_free(s->lsd);
 }

@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "metainfo.h"
+#include "mse.h"
 #include "piece_pool.h"
 #include "resume.h"
 
@@ -20,6 +21,7 @@ struct event;
 struct event_base;
 struct evdns_base;
 struct evconnlistener;
+struct lsd_service;
 struct workpool;
 struct announcer;
 struct sconfig;
@@ -66,6 +68,8 @@ struct session {
 	struct ban *bans;
 	size_t n_bans;
 	struct piece_pool pool;
+	struct mse_cipher cipher;       /* RC4 for MSE/PE; cipher.rc4 NULL: not loaded */
+	struct lsd_service *lsd;        /* local service discovery; NULL when off */
 	struct share_state *share;
 	bool closed;                    /* CLOSE: no announces, no sharing */
 	bool stopping;                  /* shutting down: flush resume after each job */

@@ -24,6 +24,8 @@
 #include "picker.h"
 #include "sconfig.h"
 #include "storage.h"
+#include "superseed.h"
+#include "torrent_superseed.h"
 #include "workpool.h"
 #include "xmalloc.h"
 
@@ -145,6 +147,7 @@ static void torrent_settle_state(struct torrent *t)
 		t->state = TS_METADATA;
 	else
 		t->state = picker_is_complete(t->picker) ? TS_SEEDING : TS_DOWNLOADING;
+	torrent_superseed_start(t);
 }
 
 static void open_done(struct work_item *item)
@@ -225,15 +228,20 @@ void torrent_attach_peer(struct torrent *t, struct peer *p)
 
 void torrent_detach_peer(struct torrent *t, struct peer *p)
 {
+	bool had_slot = !p->am_choking && p->peer_interested;
+
 	if (torrent_has_metadata(t)) {
 		peer_request_release(p);
 		peer_forget_has(p);
+		torrent_superseed_gone(p);
 	} else {
 		metadata_peer_gone(p);
 	}
 	p->n_upq = 0;
 	TAILQ_REMOVE(&t->peers, p, link);
 	t->n_peers--;
+	if (had_slot && !t->dead)
+		torrent_slots_changed(t);
 }
 
 struct peer *torrent_find_peer(struct torrent *t, uint32_t tag)
@@ -259,58 +267,84 @@ bool torrent_wants_peers(const struct torrent *t)
 	       t->n_peers < (unsigned)t->s->cfg->max_peers_per_torrent;
 }
 
-static unsigned unchoked_count(const struct torrent *t)
-{
-	const struct peer *p;
-	unsigned n = 0;
-
-	TAILQ_FOREACH(p, &t->peers, link)
-		n += !p->am_choking;
-	return n;
-}
-
-void torrent_peer_interested(struct torrent *t, struct peer *p)
-{
-	/* Between choker rounds a free slot goes at once to whoever asks. */
-	if (p->am_choking && unchoked_count(t) < (unsigned)t->s->cfg->upload_slots)
-		peer_choke(p, false);
-}
-
 static uint32_t choker_rand(void *ctx, uint32_t bound)
 {
 	return arc4random_uniform(bound);
 }
 
-static void run_choker(struct torrent *t)
+/* The choker's records of t's peers (pp: the peers they stand for);
+ * returns how many. The caller frees both arrays. */
+static size_t choker_records(struct torrent *t, struct choker_peer **cp, struct peer ***pp)
 {
-	struct choker_peer *cp = xcalloc(t->n_peers + 1, sizeof *cp);
-	struct peer **pp = xcalloc(t->n_peers + 1, sizeof *pp);
 	uint64_t now = session_now(t->s);
 	struct peer *p;
 	size_t n = 0;
 
+	*cp = xcalloc(t->n_peers + 1, sizeof **cp);
+	*pp = xcalloc(t->n_peers + 1, sizeof **pp);
 	TAILQ_FOREACH(p, &t->peers, link) {
-		if (!p->hs_done)
+		if (!p->hs_done || p->dead)
 			continue;
-		cp[n] = (struct choker_peer){
+		(*cp)[n] = (struct choker_peer){
 			.tag = p->tag, .rate_from_peer = p->rate_down, .rate_to_peer = p->rate_up,
 			.interested = p->peer_interested, .is_seed = p->is_seed, .snubbed = p->snubbed,
 			.is_new = now - p->connected_at < PEER_NEW_S, .unchoked = !p->am_choking,
 			.optimistic = p->optimistic,
 		};
-		pp[n++] = p;
+		(*pp)[n++] = p;
 	}
-	struct choker_params params = {
+	return n;
+}
+
+static struct choker_params choker_params_of(struct torrent *t)
+{
+	uint32_t slots = (uint32_t)t->s->cfg->upload_slots;
+
+	/* A super-seed rations its upload by the pieces it offers, so every
+	 * peer that wants one of them is served: with slots, the peers left
+	 * choked fell behind the others (ranked by our rate to them, a choked
+	 * peer never wins a slot back). */
+	if (t->ss && slots > 0)
+		slots = UINT32_MAX;
+	return (struct choker_params){
 		.mode = picker_is_complete(t->picker) ? CHOKER_SEEDING : CHOKER_LEECHING,
-		.upload_slots = (uint32_t)t->s->cfg->upload_slots,
-		.round = t->choker_round++,
+		.upload_slots = slots,
+		.round = t->choker_round,
 		.rand = choker_rand,
 	};
+}
+
+static void run_choker(struct torrent *t)
+{
+	struct choker_peer *cp;
+	struct peer **pp;
+	size_t n = choker_records(t, &cp, &pp);
+	struct choker_params params = choker_params_of(t);
+
+	t->choker_round++;
 	choker_run(cp, n, &params);
 	for (size_t i = 0; i < n; i++) {
 		pp[i]->optimistic = cp[i].optimistic;
 		peer_choke(pp[i], !cp[i].unchoked);
 	}
+	free(cp);
+	free(pp);
+}
+
+void torrent_slots_changed(struct torrent *t)
+{
+	struct choker_peer *cp;
+	struct peer **pp;
+
+	if (!torrent_has_metadata(t))
+		return; /* nothing to upload yet */
+	size_t n = choker_records(t, &cp, &pp);
+	struct choker_params params = choker_params_of(t);
+
+	if (choker_refill(cp, n, &params) > 0)
+		for (size_t i = 0; i < n; i++)
+			if (cp[i].unchoked)
+				peer_choke(pp[i], false);
 	free(cp);
 	free(pp);
 }
@@ -397,12 +431,12 @@ static void piece_passed(struct torrent *t, uint32_t piece)
 
 	picker_piece_passed(t->picker, piece);
 	t->resume_dirty = true;
-	TAILQ_FOREACH(p, &t->peers, link) {
-		if (!p->hs_done)
-			continue;
-		if (!bitfield_test(&p->has, piece))
+	/* Peers that have the piece hear of it too (only seeds do not): a
+	 * super-seed learns that way that an offered piece came from
+	 * another peer, and that we are complete. */
+	TAILQ_FOREACH(p, &t->peers, link)
+		if (p->hs_done && !p->is_seed)
 			peer_send_have(p, piece);
-	}
 	if (picker_is_complete(t->picker))
 		completed(t);
 	TAILQ_FOREACH(p, &t->peers, link)
@@ -656,6 +690,7 @@ static void ann_result(void *arg, const struct announce_result *r)
 	}
 	log_debug("%s: announce to %s: %s", t->hex, r->tracker, r->status);
 	t->announced_ok = true;
+	torrent_superseed_seeders(t, r->seeders);
 	free(t->cand);
 	t->cand = n ? xmalloc(n * sizeof *t->cand) : NULL;
 	if (n)
@@ -847,6 +882,7 @@ void torrent_free(struct torrent *t)
 		if (t->delete_data && !t->meta) /* nothing of it is on disk yet */
 			remove_data(t);
 	}
+	superseed_free(t->ss);
 	picker_free(t->picker);
 	metadata_fetch_free(t->meta);
 	metainfo_free(&t->mi);
@@ -872,6 +908,7 @@ void torrent_tick(struct torrent *t)
 		if (!p->dead)
 			peer_request_fill(p);
 	}
+	torrent_superseed_tick(t);
 	if (t->meta)
 		metadata_tick(t);
 	else if ((s->ticks + t->id) % CHOKER_INTERVAL == 0)
@@ -975,6 +1012,7 @@ void torrent_status(const struct torrent *t, bool peers, struct sta_buf *out)
 	be_enc_kv_int(out, "shared", t->shared);
 	be_enc_kv_int(out, "size", (int64_t)t->mi.total_length);
 	be_enc_kv_cstr(out, "state", torrent_state_name(t));
+	be_enc_kv_int(out, "super_seeding", t->ss != NULL);
 	be_enc_kv_cstr(out, "tracker", t->sub ? announcer_sub_status(t->sub) : "");
 	be_enc_kv_int(out, "up_rate", (int64_t)t->rate_up);
 	be_enc_kv_int(out, "uploaded", (int64_t)t->uploaded);

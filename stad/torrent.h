@@ -39,6 +39,7 @@ enum torrent_state {
 
 struct announce_sub;
 struct dht_sub;
+struct superseed;
 struct catalog_client_call;
 struct metadata_fetch;
 
@@ -81,6 +82,7 @@ struct torrent {
 	uint64_t done_rate;
 	uint32_t done_peers;
 	uint64_t choker_round;
+	struct superseed *ss;           /* super-seeding (BEP 16), or NULL */
 	struct tracker_peer *cand;      /* from peer sources, not yet connected */
 	size_t n_cand;
 	/* Until a magnet link's info dict is in (metadata.c): mi holds only
@@ -148,8 +150,9 @@ void torrent_attach_peer(struct torrent *t, struct peer *p);
 void torrent_detach_peer(struct torrent *t, struct peer *p);
 /* The connected peer with this tag, or NULL. */
 struct peer *torrent_find_peer(struct torrent *t, uint32_t tag);
-/* The peer became interested in us: unchoke it now if a slot is free. */
-void torrent_peer_interested(struct torrent *t, struct peer *p);
+/* A peer's interest changed, or one with an upload slot left: free slots
+ * go at once to the best of the peers waiting (choker_refill). */
+void torrent_slots_changed(struct torrent *t);
 
 /* Download path (peer_request.c). */
 struct piece_buf *torrent_piece_buf(struct torrent *t, uint32_t piece);

@@ -16,10 +16,12 @@
 #include "log.h"
 #include "magnet_torrent.h"
 #include "metadata.h"
+#include "peer_mse.h"
 #include "pex.h"
 #include "session.h"
 #include "srcaddr.h"
 #include "torrent.h"
+#include "torrent_superseed.h"
 #include "xmalloc.h"
 
 #define PEER_LOW_WATER (1u << 20)
@@ -96,14 +98,16 @@ static void send_handshake(struct peer *p)
 	p->hs_sent = true;
 }
 
-static void set_nodelay(int fd)
+static void tune_socket(int fd)
 {
-	int one = 1;
+	int one = 1, lowat = PEER_NOTSENT_LOWAT;
 
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof lowat);
 }
 
-struct peer *peer_connect(struct torrent *t, const struct sockaddr *sa, socklen_t len)
+static struct peer *connect_to(struct torrent *t, const struct sockaddr *sa, socklen_t len,
+                               bool mse)
 {
 	struct session *s = t->s;
 	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -116,7 +120,7 @@ struct peer *peer_connect(struct torrent *t, const struct sockaddr *sa, socklen_
 		close(fd);
 		return NULL;
 	}
-	set_nodelay(fd);
+	tune_socket(fd);
 	struct bufferevent *bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL) {
 		close(fd);
@@ -129,14 +133,25 @@ struct peer *peer_connect(struct torrent *t, const struct sockaddr *sa, socklen_
 	struct peer *p = peer_new(s, bev, sa, len);
 	p->outgoing = true;
 	torrent_attach_peer(t, p);
-	send_handshake(p);
+	if (!mse || !peer_mse_connect(p))
+		send_handshake(p);
 	log_debug("%s: connecting to %s", t->hex, p->addr_str);
 	return p;
 }
 
+struct peer *peer_connect(struct torrent *t, const struct sockaddr *sa, socklen_t len)
+{
+	return connect_to(t, sa, len, true);
+}
+
+struct peer *peer_connect_plaintext(struct torrent *t, const struct sockaddr *sa, socklen_t len)
+{
+	return connect_to(t, sa, len, false);
+}
+
 struct peer *peer_accept(struct session *s, int fd, const struct sockaddr *sa, socklen_t len)
 {
-	set_nodelay(fd);
+	tune_socket(fd);
 	struct bufferevent *bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL) {
 		close(fd);
@@ -145,6 +160,7 @@ struct peer *peer_accept(struct session *s, int fd, const struct sockaddr *sa, s
 	struct peer *p = peer_new(s, bev, sa, len);
 	p->connected = true;
 	TAILQ_INSERT_TAIL(&s->handshaking, p, link);
+	peer_mse_accept(p);
 	return p;
 }
 
@@ -169,9 +185,12 @@ void peer_close(struct peer *p, const char *reason)
 
 void peer_free(struct peer *p)
 {
+	peer_mse_free(p);
 	bufferevent_free(p->bev);
 	bitfield_free(&p->has);
 	bitfield_free(&p->af_pick);
+	bitfield_free(&p->told);
+	bitfield_free(&p->ss_known);
 	magnet_early_free(p);
 	pex_peer_free(p);
 	free(p->req);
@@ -270,7 +289,9 @@ static void send_intro(struct peer *p)
 	}
 	const struct bitfield *have = picker_have(p->t->picker);
 
-	if (p->fast && bitfield_all(have)) {
+	if (torrent_superseed_intro(p)) {
+		/* it is told pieces one by one */
+	} else if (p->fast && bitfield_all(have)) {
 		peer_send_simple(p, PW_MSG_HAVE_ALL);
 	} else if (p->fast && bitfield_none(have)) {
 		peer_send_simple(p, PW_MSG_HAVE_NONE);
@@ -303,8 +324,7 @@ static void client_from_peer_id(struct peer *p)
 		log_escape(p->client, sizeof p->client, id, 8);
 }
 
-/* An incoming connection named its torrent. */
-static bool route_incoming(struct peer *p, const uint8_t info_hash[20])
+bool peer_route_incoming(struct peer *p, const uint8_t info_hash[20])
 {
 	struct torrent *t = session_find(p->s, info_hash);
 
@@ -344,7 +364,7 @@ static bool read_handshake(struct peer *p, struct evbuffer *in)
 		peer_close(p, pw_strerror(err.code));
 		return false;
 	}
-	if (p->t == NULL && hs.has_info_hash && !route_incoming(p, hs.info_hash))
+	if (p->t == NULL && hs.has_info_hash && !peer_route_incoming(p, hs.info_hash))
 		return false;
 	if (st == PW_NEED_MORE)
 		return false;
@@ -419,6 +439,7 @@ static void on_have(struct peer *p, uint32_t piece)
 	if (!p->seed_counted)
 		picker_peer_have(t->picker, piece);
 	p->is_seed = bitfield_all(&p->has);
+	torrent_superseed_have(p, piece);
 	af_refresh(p);
 	if (!both_seeds(p))
 		peer_update_interest(p);
@@ -434,6 +455,7 @@ static bool fast_only(struct peer *p)
 /* Takes back what the picker knows of p's pieces and clears them. */
 void peer_forget_has(struct peer *p)
 {
+	torrent_superseed_bits(p, false);
 	if (p->seed_counted)
 		picker_seed_remove(p->t->picker);
 	else
@@ -457,6 +479,7 @@ static void on_bitfield(struct peer *p, const struct pw_msg *m)
 	}
 	picker_peer_bitfield_add(t->picker, &p->has);
 	p->is_seed = bitfield_all(&p->has);
+	torrent_superseed_bits(p, true);
 	af_refresh(p);
 	if (!both_seeds(p))
 		peer_update_interest(p);
@@ -471,6 +494,7 @@ static void on_have_all_none(struct peer *p, bool all)
 		bitfield_set_all(&p->has);
 		picker_seed_add(p->t->picker);
 		p->seed_counted = p->is_seed = true;
+		torrent_superseed_stop(p->t, "another seed is connected");
 		af_refresh(p);
 		if (both_seeds(p))
 			return;
@@ -523,10 +547,10 @@ void peer_dispatch(struct peer *p, const struct pw_msg *m)
 	case PW_MSG_CHOKE: on_choke(p, true); break;
 	case PW_MSG_UNCHOKE: on_choke(p, false); break;
 	case PW_MSG_INTERESTED:
-		p->peer_interested = true;
-		torrent_peer_interested(p->t, p);
+	case PW_MSG_NOT_INTERESTED:
+		p->peer_interested = m->type == PW_MSG_INTERESTED;
+		torrent_slots_changed(p->t);
 		break;
-	case PW_MSG_NOT_INTERESTED: p->peer_interested = false; break;
 	case PW_MSG_HAVE: on_have(p, m->index); break;
 	case PW_MSG_BITFIELD: on_bitfield(p, m); break;
 	case PW_MSG_REQUEST: upload_on_request(p, m->index, m->begin, m->length); break;
@@ -607,6 +631,8 @@ static void peer_read_cb(struct bufferevent *bev, void *arg)
 	struct evbuffer *in = bufferevent_get_input(bev);
 
 	p->last_recv = session_now(p->s);
+	if (p->mse_pending && !peer_mse_read(p, in))
+		return;
 	if (!p->hs_done && !read_handshake(p, in))
 		return;
 	while (read_message(p, in))
@@ -629,10 +655,14 @@ static void peer_event_cb(struct bufferevent *bev, short what, void *arg)
 
 	if (what & BEV_EVENT_CONNECTED) {
 		p->connected = true;
-		set_nodelay(bufferevent_getfd(bev));
+		tune_socket(bufferevent_getfd(bev));
 		return;
 	}
-	peer_close(p, what & BEV_EVENT_EOF ? "connection closed" : "connection error");
+	const char *why = what & BEV_EVENT_EOF ? "connection closed" : "connection error";
+	if (p->mse_pending)
+		peer_mse_lost(p, why); /* may dial again in plaintext */
+	else
+		peer_close(p, why);
 }
 
 /* ---- the tick ---- */
@@ -675,7 +705,7 @@ void peer_flags(const struct peer *p, char *out, size_t outsz)
 		{ p->peer_choking, 'c' }, { p->am_choking, 'C' },
 		{ p->am_interested, 'i' }, { p->peer_interested, 'I' },
 		{ p->snubbed, 's' }, { p->is_seed, 'S' }, { p->optimistic, 'o' },
-		{ !p->outgoing, 'E' }, { p->fast, 'F' },
+		{ !p->outgoing, 'E' }, { p->fast, 'F' }, { peer_mse_encrypted(p), 'X' },
 	};
 
 	for (size_t i = 0; i < sizeof f / sizeof f[0] && n + 1 < outsz; i++)

@@ -18,11 +18,13 @@
 #include "bitfield.h"
 #include "peer_wire.h"
 #include "picker.h"
+#include "superseed.h"
 #include "upload_rules.h"
 
 struct bufferevent;
 struct early_has;
 struct evbuffer;
+struct peer_mse;
 struct pex_peer;
 struct session;
 struct torrent;
@@ -36,9 +38,22 @@ struct torrent;
 #define PEER_IDLE_S 300           /* nothing received: drop */
 #define PEER_HANDSHAKE_S 30
 #define PEER_NEW_S 60             /* "new" for the choker */
-#define PEER_SOCKBUF (4 << 20)
 #define PEER_MAX_READ (256 * 1024)
-#define PEER_UP_HIGH (2u << 20)   /* stop reading blocks for it above this output */
+/* Our output to a peer: the blocks read for it wait in its output buffer,
+ * and every message we send it (a HAVE, a choke) waits behind them. So
+ * the buffer holds PEER_UP_AHEAD_MS of its upload rate, between
+ * PEER_UP_LOW and PEER_UP_HIGH, and the kernel at most PEER_NOTSENT_LOWAT
+ * unsent (TCP_NOTSENT_LOWAT): on a slow link a HAVE used to wait seconds
+ * behind 2 MiB of blocks. */
+#define PEER_UP_AHEAD_MS 100u
+#define PEER_UP_LOW (64u << 10)
+#define PEER_UP_HIGH (2u << 20)
+#define PEER_NOTSENT_LOWAT (64 << 10)
+/* Our requests to a peer: what it sends in this long at its rate, so
+ * that a piece waits little in a slow peer's queue. */
+#define PEER_PIPELINE_MS 500u
+/* The rate assumed for a peer that has not sent us anything yet. */
+#define PEER_SLOW_RATE (16u << 10)
 #define PEER_AF_IN_MAX 32u        /* allowed-fast pieces kept from one peer */
 
 struct upload_req {
@@ -58,6 +73,8 @@ struct peer {
 
 	bool outgoing;
 	bool connected;
+	bool mse_pending;         /* MSE (or telling it from plaintext) comes first */
+	struct peer_mse *mse;     /* encryption state (peer_mse.c); NULL: plaintext */
 	bool hs_sent, hs_done;
 	bool fast, ext;
 	bool dead;
@@ -85,6 +102,13 @@ struct peer {
 	uint32_t n_af_in;
 	struct bitfield af_pick;
 
+	/* Super-seeding (torrent_superseed.c): its offers, the pieces we told
+	 * it we have, and those counted as its: what it announced and what
+	 * we sent it whole (not in has: it did not say so). */
+	bool ss_member;
+	struct superseed_peer ssp;
+	struct bitfield told, ss_known;
+
 	/* Its requests to us, oldest first (ring), and the read job. */
 	struct upload_req *upq;
 	uint32_t upq_head, n_upq;
@@ -110,10 +134,18 @@ struct peer {
 	uint64_t connected_at, last_recv, last_send, last_block;
 };
 
-/* Opens an outgoing connection for torrent t; NULL when it cannot start. */
+/* Opens an outgoing connection for torrent t, encrypted as the config
+ * says; NULL when it cannot start. */
 struct peer *peer_connect(struct torrent *t, const struct sockaddr *sa, socklen_t len);
+/* The same, in plaintext whatever the config says (the "prefer" fallback). */
+struct peer *peer_connect_plaintext(struct torrent *t, const struct sockaddr *sa,
+                                    socklen_t len);
 /* Takes an accepted socket (the torrent is learnt from its handshake). */
 struct peer *peer_accept(struct session *s, int fd, const struct sockaddr *sa, socklen_t len);
+/* An incoming connection named its torrent (in its handshake, or as the
+ * SKEY of its encryption handshake): joins it and sends our handshake.
+ * false when p was closed (unknown torrent, or one taking no peers). */
+bool peer_route_incoming(struct peer *p, const uint8_t info_hash[20]);
 /* Closes the connection (reason is logged at debug level). Idempotent. */
 void peer_close(struct peer *p, const char *reason);
 /* Frees a dead peer (the reaper). */
@@ -146,7 +178,8 @@ void peer_send_ext_handshake(struct peer *p);
 void peer_format_addr(const struct sockaddr *sa, char *out, size_t outsz);
 /* Flags for STATUS: "d" downloading from it, "u" uploading to it, "c" it
  * chokes us, "C" we choke it, "i"/"I" interest (ours/its), "s" snubbed,
- * "S" seed, "o" optimistic, "E" incoming, "F" fast extension. */
+ * "S" seed, "o" optimistic, "E" incoming, "F" fast extension, "X" encrypted
+ * (MSE with RC4). */
 void peer_flags(const struct peer *p, char *out, size_t outsz);
 
 /* ---- download pipeline (peer_request.c) ---- */
@@ -163,7 +196,8 @@ void peer_request_choked(struct peer *p);
 void peer_request_rejected(struct peer *p, uint32_t piece, uint32_t begin, uint32_t length);
 /* Gives every outstanding request back to the picker. */
 void peer_request_release(struct peer *p);
-/* Pipeline depth for a download rate: clamp(rate * 2 s / 16 KiB). */
+/* Pipeline depth for a download rate: its PEER_PIPELINE_MS in blocks,
+ * within [PEER_MIN_DEPTH, PEER_MAX_DEPTH]. */
 uint32_t peer_request_depth(uint64_t rate, bool snubbed);
 /* Snubbing check from the tick. */
 void peer_request_tick(struct peer *p);
@@ -176,5 +210,7 @@ void upload_on_cancel(struct peer *p, uint32_t piece, uint32_t begin, uint32_t l
 void upload_choked(struct peer *p);
 /* Starts a read job if requests wait and the socket can take more. */
 void upload_pump(struct peer *p);
+/* Bytes of output we keep queued for a peer we upload rate bytes/s to. */
+uint32_t upload_ahead(uint64_t rate);
 
 #endif

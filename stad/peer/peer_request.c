@@ -16,7 +16,7 @@ uint32_t peer_request_depth(uint64_t rate, bool snubbed)
 {
 	if (snubbed)
 		return PEER_SNUB_DEPTH;
-	uint64_t d = rate * 2 / PICKER_BLOCK_SIZE;
+	uint64_t d = rate / 1000 * PEER_PIPELINE_MS / PICKER_BLOCK_SIZE;
 	return d < PEER_MIN_DEPTH ? PEER_MIN_DEPTH : d > PEER_MAX_DEPTH ? PEER_MAX_DEPTH : (uint32_t)d;
 }
 
@@ -66,6 +66,28 @@ static size_t reserve_buffers(struct peer *p, const struct block_req *out, size_
 	return n;
 }
 
+/* Seconds (x 2^16) until the last of n more requests to p comes back
+ * at its rate (a peer we have no rate for yet counts as a slow one). */
+static uint64_t drain_time(const struct peer *p, uint32_t n)
+{
+	uint64_t rate = p->rate_down > PEER_SLOW_RATE ? p->rate_down : PEER_SLOW_RATE;
+
+	if (p->snubbed)
+		return UINT64_MAX;
+	return ((uint64_t)(p->n_req + n) * PICKER_BLOCK_SIZE << 16) / rate;
+}
+
+/* End game: the peer filling (ctx) asks for a block another peer has
+ * requested only if it will likely send it sooner; a slow link's upload
+ * is not spent on blocks a fast peer is about to deliver. */
+static bool sooner_than(void *ctx, uint32_t holder)
+{
+	struct peer *p = ctx;
+	struct peer *q = torrent_find_peer(p->t, holder);
+
+	return q == NULL || drain_time(p, 1) < drain_time(q, 0);
+}
+
 void peer_request_fill(struct peer *p)
 {
 	struct torrent *t = p->t;
@@ -85,6 +107,7 @@ void peer_request_fill(struct peer *p)
 	 * without one would be picked, given back and picked again on every
 	 * read (188,000 times in a 1 GiB download before this). */
 	picker_set_start_budget(t->picker, piece_pool_room(&p->s->pool, t->mi.piece_length));
+	picker_set_dup_filter(t->picker, sooner_than, p);
 	while (p->n_req < p->depth) {
 		size_t want = p->depth - p->n_req;
 		if (want > FILL_BATCH)
@@ -102,6 +125,7 @@ void peer_request_fill(struct peer *p)
 		if (ok < want)
 			break;
 	}
+	picker_set_dup_filter(t->picker, NULL, NULL); /* p may be gone by the next use */
 }
 
 /* End-game: another peer still has this block requested. */

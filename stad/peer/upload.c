@@ -17,6 +17,7 @@
 #include "session.h"
 #include "storage.h"
 #include "torrent.h"
+#include "torrent_superseed.h"
 #include "workpool.h"
 #include "xmalloc.h"
 
@@ -146,6 +147,8 @@ static void deliver(struct peer *p, struct upload_job *j)
 	struct torrent *t = j->t;
 
 	evbuffer_add_buffer(peer_output(p), j->buf);
+	for (uint32_t i = 0; i < j->n && !p->dead; i++)
+		torrent_superseed_sent(p, j->reqs[i].piece, j->reqs[i].length);
 	p->bytes_up += j->bytes;
 	p->blocks_up += j->n;
 	p->last_send = session_now(p->s);
@@ -180,20 +183,33 @@ static void upload_done(struct work_item *item)
 		torrent_free(t);
 }
 
+uint32_t upload_ahead(uint64_t rate)
+{
+	uint64_t n = rate / 1000 * PEER_UP_AHEAD_MS;
+
+	return n < PEER_UP_LOW ? PEER_UP_LOW : n > PEER_UP_HIGH ? PEER_UP_HIGH : (uint32_t)n;
+}
+
 void upload_pump(struct peer *p)
 {
 	struct torrent *t = p->t;
+	uint32_t ahead = upload_ahead(p->rate_up);
+	size_t queued;
 
 	if (p->dead || p->up_busy || p->n_upq == 0 || t->st == NULL ||
-	    evbuffer_get_length(peer_output(p)) > PEER_UP_HIGH)
+	    (queued = evbuffer_get_length(peer_output(p))) >= ahead)
 		return;
+	/* One read for the room left (at least a block), at most a batch. */
+	uint32_t batch = (uint32_t)((ahead - queued) / MI_BLOCK_SIZE) + 1;
+	if (batch > UPLOAD_BATCH)
+		batch = UPLOAD_BATCH;
 	struct upload_job *j = xcalloc(1, sizeof *j);
 	j->item.work = upload_work;
 	j->item.done = upload_done;
 	j->t = t;
 	j->peer_tag = p->tag;
 	j->buf = evbuffer_new();
-	while (j->n < UPLOAD_BATCH && p->n_upq > 0) {
+	while (j->n < batch && p->n_upq > 0) {
 		j->reqs[j->n++] = *upq_at(p, 0);
 		p->upq_head = (p->upq_head + 1) % PEER_MAX_UPQ;
 		p->n_upq--;

@@ -128,3 +128,38 @@ size_t choker_run(struct choker_peer *peers, size_t n, const struct choker_param
 	}
 	return unchoked;
 }
+
+/* The best ranked choked peer that wants data (snubbed ones only when no
+ * other waits), or n. */
+static size_t best_waiting(const struct choker_peer *peers, size_t n, enum choker_mode mode)
+{
+	size_t best = n;
+
+	for (size_t i = 0; i < n; i++) {
+		if (peers[i].unchoked || !wants_upload(&peers[i]))
+			continue;
+		if (best == n || (peers[best].snubbed && !peers[i].snubbed) ||
+		    (peers[best].snubbed == peers[i].snubbed &&
+		     key_better(key_of(peers, i, mode), key_of(peers, best, mode))))
+			best = i;
+	}
+	return best;
+}
+
+size_t choker_refill(struct choker_peer *peers, size_t n, const struct choker_params *prm)
+{
+	uint32_t busy = 0;
+	size_t done = 0;
+
+	for (size_t i = 0; i < n; i++)
+		busy += peers[i].unchoked && wants_upload(&peers[i]);
+	while (busy < prm->upload_slots) {
+		size_t i = best_waiting(peers, n, prm->mode);
+		if (i == n)
+			break;
+		peers[i].unchoked = true;
+		busy++;
+		done++;
+	}
+	return done;
+}

@@ -15,6 +15,10 @@
  * much, since they have nothing to reciprocate with yet.
  * Peers that are not interested are choked; so are seeds (they never
  * download from us). O(n * upload_slots) time, no allocation.
+ *
+ * Between rounds, choker_refill fills slots that came free (a peer left or
+ * lost interest) with the best ranked of the peers waiting, so that an
+ * upload slot is never idle for up to CHOKER_INTERVAL.
  */
 #ifndef STA_CHOKER_H
 #define STA_CHOKER_H
@@ -60,5 +64,13 @@ struct choker_params {
  * The caller sends choke/unchoke where unchoked changed. Returns the
  * number of peers unchoked. */
 size_t choker_run(struct choker_peer *peers, size_t n, const struct choker_params *params);
+
+/* A slot is busy while an unchoked peer is interested (one that lost
+ * interest keeps its unchoke until the next round, not its slot). While
+ * fewer than upload_slots are busy, unchokes the choked peers that want
+ * data, best ranked first (as for regular slots; snubbed ones last): sets
+ * their unchoked. Returns how many it unchoked. params->round and rand
+ * are not used. */
+size_t choker_refill(struct choker_peer *peers, size_t n, const struct choker_params *params);
 
 #endif

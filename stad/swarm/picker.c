@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rarity.h"
 #include "xmalloc.h"
 
 #define NONE UINT32_MAX
@@ -28,17 +29,6 @@ struct partial {
 	struct pblock *blocks;
 };
 
-struct pinfo {
-	uint32_t avail;      /* bitfield peers having it (seeds not counted) */
-	uint32_t prev, next; /* availability bucket links, while a candidate */
-	uint32_t partial;    /* slot in picker.active, or NONE */
-};
-
-/* A doubly linked list of candidate pieces with the same availability. */
-struct bucket {
-	uint32_t head, tail;
-	uint32_t count;
-};
 
 struct picker {
 	uint32_t n_pieces;
@@ -47,10 +37,10 @@ struct picker {
 	uint32_t max_blocks;        /* blocks in a full piece */
 	struct bitfield have;       /* verified */
 	struct bitfield busy;       /* verified or partial: not a candidate */
-	struct pinfo *pieces;
-	struct bucket *buckets;     /* indexed by availability */
-	uint32_t n_buckets;
-	uint32_t n_cand;            /* candidates: in some bucket */
+	uint32_t *partial;          /* per piece: slot in active, or NONE */
+	/* Per piece, bitfield peers having it (seeds not counted); the
+	 * candidates are linked. */
+	struct rarity avail;
 	uint32_t n_seeds;
 	struct partial **active;    /* partial pieces, unordered */
 	uint32_t n_active;
@@ -59,130 +49,31 @@ struct picker {
 	uint64_t free_blocks;       /* free blocks over all partials */
 	uint32_t outstanding;       /* requested, not received */
 	uint32_t start_budget;      /* new pieces picker_next_blocks may start */
-	uint64_t rng;
+	picker_dup_fn dup_ok;       /* end-game filter, or NULL */
+	void *dup_ctx;
 };
 
-static uint64_t rng_next(struct picker *p)
-{
-	/* xorshift64*: fast, and random enough for tie-breaking. */
-	p->rng ^= p->rng >> 12;
-	p->rng ^= p->rng << 25;
-	p->rng ^= p->rng >> 27;
-	return p->rng * 0x2545F4914F6CDD1DULL;
-}
-
-static uint32_t rng_below(struct picker *p, uint32_t bound)
-{
-	return (uint32_t)(((rng_next(p) >> 32) * bound) >> 32);
-}
-
-
-/* --- Availability buckets ------------------------------------------------ */
-
-static void bucket_reserve(struct picker *p, uint32_t avail)
-{
-	if (avail < p->n_buckets)
-		return;
-	uint32_t n = p->n_buckets * 2;
-	if (n <= avail)
-		n = avail + 1;
-	p->buckets = xreallocarray(p->buckets, n, sizeof *p->buckets);
-	for (uint32_t b = p->n_buckets; b < n; b++)
-		p->buckets[b] = (struct bucket){ NONE, NONE, 0 };
-	p->n_buckets = n;
-}
-
-/* Puts a candidate at the head or the tail of its bucket, at random, so
- * pieces of equal availability are not always taken in index order (which
- * would make every client of the swarm want the same piece). */
-static void bucket_link(struct picker *p, uint32_t piece)
-{
-	struct pinfo *pi = &p->pieces[piece];
-	bucket_reserve(p, pi->avail);
-	struct bucket *b = &p->buckets[pi->avail];
-
-	if (b->head == NONE) {
-		pi->prev = pi->next = NONE;
-		b->head = b->tail = piece;
-	} else if (rng_next(p) & 1) {
-		pi->prev = NONE;
-		pi->next = b->head;
-		p->pieces[b->head].prev = piece;
-		b->head = piece;
-	} else {
-		pi->next = NONE;
-		pi->prev = b->tail;
-		p->pieces[b->tail].next = piece;
-		b->tail = piece;
-	}
-	b->count++;
-}
-
-static void bucket_unlink(struct picker *p, uint32_t piece)
-{
-	struct pinfo *pi = &p->pieces[piece];
-	struct bucket *b = &p->buckets[pi->avail];
-
-	if (pi->prev != NONE)
-		p->pieces[pi->prev].next = pi->next;
-	else
-		b->head = pi->next;
-	if (pi->next != NONE)
-		p->pieces[pi->next].prev = pi->prev;
-	else
-		b->tail = pi->prev;
-	b->count--;
-}
-
-static bool is_candidate(const struct picker *p, uint32_t piece)
-{
-	return !bitfield_test(&p->busy, piece);
-}
-
-static void avail_inc(struct picker *p, uint32_t piece)
-{
-	bool cand = is_candidate(p, piece);
-
-	if (cand)
-		bucket_unlink(p, piece);
-	p->pieces[piece].avail++;
-	if (cand)
-		bucket_link(p, piece);
-}
-
-static void avail_dec(struct picker *p, uint32_t piece)
-{
-	bool cand = is_candidate(p, piece);
-
-	/* A remove without its add is a caller bug; never wrap around. */
-	if (p->pieces[piece].avail == 0)
-		return;
-	if (cand)
-		bucket_unlink(p, piece);
-	p->pieces[piece].avail--;
-	if (cand)
-		bucket_link(p, piece);
-}
+/* --- Availability ------------------------------------------------------- */
 
 void picker_peer_bitfield_add(struct picker *p, const struct bitfield *bf)
 {
 	assert(bf->nbits == p->n_pieces);
 	for (uint32_t i = bitfield_next_set(bf, 0); i < p->n_pieces; i = bitfield_next_set(bf, i + 1))
-		avail_inc(p, i);
+		rarity_inc(&p->avail, i);
 }
 
 void picker_peer_bitfield_remove(struct picker *p, const struct bitfield *bf)
 {
 	assert(bf->nbits == p->n_pieces);
 	for (uint32_t i = bitfield_next_set(bf, 0); i < p->n_pieces; i = bitfield_next_set(bf, i + 1))
-		avail_dec(p, i);
+		rarity_dec(&p->avail, i);
 }
 
 bool picker_peer_have(struct picker *p, uint32_t piece)
 {
 	if (piece >= p->n_pieces)
 		return false;
-	avail_inc(p, piece);
+	rarity_inc(&p->avail, piece);
 	return true;
 }
 
@@ -201,29 +92,10 @@ uint32_t picker_availability(const struct picker *p, uint32_t piece)
 {
 	if (piece >= p->n_pieces)
 		return 0;
-	return p->pieces[piece].avail + p->n_seeds;
+	return rarity_count(&p->avail, piece) + p->n_seeds;
 }
 
 /* --- Setup and geometry -------------------------------------------------- */
-
-/* Links every piece into bucket 0 in a random order drawn from the PRNG:
- * the order in which pieces of equal availability are picked, so it must
- * differ from client to client (see picker_new). */
-static void link_shuffled(struct picker *p)
-{
-	uint32_t *order = xreallocarray(NULL, p->n_pieces, sizeof *order);
-
-	for (uint32_t i = 0; i < p->n_pieces; i++)
-		order[i] = i;
-	for (uint32_t i = p->n_pieces - 1; i > 0; i--) {
-		uint32_t j = rng_below(p, i + 1), tmp = order[i];
-		order[i] = order[j];
-		order[j] = tmp;
-	}
-	for (uint32_t i = 0; i < p->n_pieces; i++)
-		bucket_link(p, order[i]);
-	free(order);
-}
 
 struct picker *picker_new(uint32_t n_pieces, uint32_t piece_length, uint64_t total_length,
                           uint64_t seed)
@@ -239,13 +111,11 @@ struct picker *picker_new(uint32_t n_pieces, uint32_t piece_length, uint64_t tot
 	p->max_blocks = (piece_length + PICKER_BLOCK_SIZE - 1) / PICKER_BLOCK_SIZE;
 	bitfield_init(&p->have, n_pieces);
 	bitfield_init(&p->busy, n_pieces);
-	p->pieces = xcalloc(n_pieces, sizeof *p->pieces);
-	p->rng = seed ? seed : 0x9E3779B97F4A7C15ULL;
-	bucket_reserve(p, 4);
+	p->partial = xreallocarray(NULL, n_pieces, sizeof *p->partial);
 	for (uint32_t i = 0; i < n_pieces; i++)
-		p->pieces[i].partial = NONE;
-	link_shuffled(p);
-	p->n_cand = n_pieces;
+		p->partial[i] = NONE;
+	rarity_init(&p->avail, n_pieces, seed);
+	rarity_link_all(&p->avail);
 	p->start_budget = UINT32_MAX;
 	return p;
 }
@@ -266,8 +136,8 @@ void picker_free(struct picker *p)
 		partial_free(p->pool[i]);
 	free(p->active);
 	free(p->pool);
-	free(p->buckets);
-	free(p->pieces);
+	rarity_fini(&p->avail);
+	free(p->partial);
 	bitfield_free(&p->have);
 	bitfield_free(&p->busy);
 	free(p);
@@ -298,7 +168,7 @@ uint32_t picker_block_length(const struct picker *p, uint32_t piece, uint32_t of
 
 static struct partial *partial_get(const struct picker *p, uint32_t piece)
 {
-	uint32_t slot = p->pieces[piece].partial;
+	uint32_t slot = p->partial[piece];
 	return slot == NONE ? NULL : p->active[slot];
 }
 
@@ -333,15 +203,14 @@ static struct partial *partial_start(struct picker *p, uint32_t piece)
 		pp = xmalloc(sizeof *pp);
 		pp->blocks = xreallocarray(NULL, p->max_blocks, sizeof *pp->blocks);
 	}
-	bucket_unlink(p, piece);
-	p->n_cand--;
+	rarity_unlink(&p->avail, piece);
 	bitfield_set(&p->busy, piece);
 	pp->piece = piece;
 	pp->n_blocks = picker_piece_blocks(p, piece);
 	partial_reset(p, pp);
 	pp->slot = p->n_active;
 	p->active[p->n_active++] = pp;
-	p->pieces[piece].partial = pp->slot;
+	p->partial[piece] = pp->slot;
 	return pp;
 }
 
@@ -358,9 +227,9 @@ static void partial_release(struct picker *p, struct partial *pp)
 	struct partial *last = p->active[--p->n_active];
 	p->active[pp->slot] = last;
 	last->slot = pp->slot;
-	p->pieces[last->piece].partial = last->slot;
+	p->partial[last->piece] = last->slot;
 	/* After the move: pp may be last. */
-	p->pieces[pp->piece].partial = NONE;
+	p->partial[pp->piece] = NONE;
 	p->pool[p->n_pool++] = pp;
 }
 
@@ -429,8 +298,7 @@ bool picker_set_have(struct picker *p, uint32_t piece)
 	if (pp != NULL) {
 		partial_release(p, pp);
 	} else {
-		bucket_unlink(p, piece);
-		p->n_cand--;
+		rarity_unlink(&p->avail, piece);
 		bitfield_set(&p->busy, piece);
 	}
 	bitfield_set(&p->have, piece);
@@ -508,35 +376,37 @@ static bool peer_has_piece(const struct bitfield *peer_has, uint32_t piece)
 	return peer_has == NULL || bitfield_test(peer_has, piece);
 }
 
-/* Appends to cands (up to want) the candidates of bucket b the peer has. */
-static void bucket_collect(const struct picker *p, uint32_t b, const struct bitfield *peer_has,
+/* Appends to cands (up to want) the candidates of availability c the
+ * peer has. */
+static void collect_avail(const struct picker *p, uint32_t c, const struct bitfield *peer_has,
                            uint32_t *cands, uint32_t *n, uint32_t want)
 {
-	for (uint32_t i = p->buckets[b].head; i != NONE && *n < want; i = p->pieces[i].next)
+	for (uint32_t i = rarity_first(&p->avail, c); i != RARITY_NONE && *n < want;
+	     i = rarity_next(&p->avail, i))
 		if (peer_has_piece(peer_has, i))
 			cands[(*n)++] = i;
 }
 
 /* The rarest candidate the peer has (a random one of the first few early
  * on), or NONE. A peer counted by bitfield has its pieces at availability
- * 1 or more, so bucket 0 is looked at last for it. */
+ * 1 or more, so availability 0 is looked at last for it. */
 static uint32_t pick_new(struct picker *p, const struct bitfield *peer_has)
 {
 	uint32_t cands[PICKER_RANDOM_FIRST];
 	uint32_t n = 0;
 	uint32_t want = picker_have_count(p) < PICKER_RANDOM_UNTIL ? PICKER_RANDOM_FIRST : 1;
 
-	if (p->n_cand == 0)
+	if (p->avail.n_linked == 0)
 		return NONE;
 	if (peer_has != NULL && !bitfield_any_andnot(peer_has, &p->busy))
 		return NONE;
-	for (uint32_t b = peer_has != NULL; b < p->n_buckets && n < want; b++)
-		bucket_collect(p, b, peer_has, cands, &n, want);
+	for (uint32_t c = peer_has != NULL; c < p->avail.n_lists && n < want; c++)
+		collect_avail(p, c, peer_has, cands, &n, want);
 	if (peer_has != NULL && n < want)
-		bucket_collect(p, 0, peer_has, cands, &n, want);
+		collect_avail(p, 0, peer_has, cands, &n, want);
 	if (n == 0)
 		return NONE;
-	return cands[n > 1 ? rng_below(p, n) : 0];
+	return cands[n > 1 ? rarity_below(&p->avail, n) : 0];
 }
 
 /* Steps 1, 2 and 4 of the policy over the partial pieces. */
@@ -576,7 +446,9 @@ static bool endgame(const struct picker *p)
 {
 	if (p->free_blocks > 0)
 		return false;
-	return p->n_cand == 0 || (p->n_seeds == 0 && p->n_cand == p->buckets[0].count);
+	uint32_t n_cand = p->avail.n_linked;
+
+	return n_cand == 0 || (p->n_seeds == 0 && n_cand == rarity_size(&p->avail, 0));
 }
 
 static size_t take_duplicates(struct picker *p, const struct bitfield *peer_has, uint32_t tag,
@@ -591,7 +463,8 @@ static size_t take_duplicates(struct picker *p, const struct bitfield *peer_has,
 		for (uint32_t k = 0; k < pp->n_blocks && n < max; k++) {
 			struct pblock *b = &pp->blocks[k];
 			if (b->received || b->req[0] == PICKER_NO_TAG || b->req[0] == tag ||
-			    b->req[1] != PICKER_NO_TAG)
+			    b->req[1] != PICKER_NO_TAG ||
+			    (p->dup_ok && !p->dup_ok(p->dup_ctx, b->req[0])))
 				continue;
 			b->req[1] = tag;
 			out[n].piece = pp->piece;
@@ -606,6 +479,12 @@ static size_t take_duplicates(struct picker *p, const struct bitfield *peer_has,
 void picker_set_start_budget(struct picker *p, uint32_t n)
 {
 	p->start_budget = n;
+}
+
+void picker_set_dup_filter(struct picker *p, picker_dup_fn fn, void *ctx)
+{
+	p->dup_ok = fn;
+	p->dup_ctx = ctx;
 }
 
 size_t picker_next_blocks(struct picker *p, const struct bitfield *peer_has, uint32_t peer_tag,

@@ -15,7 +15,9 @@
  *  4. partial pieces whose last hash failed and that avoid this peer;
  *  5. end-game, once no missing block is left unrequested: a block already
  *     requested from one other peer may be requested a second time (never
- *     twice from the same peer, never three requesters).
+ *     twice from the same peer, never three requesters), where the
+ *     caller's duplicate filter agrees (a slow peer should not spend its
+ *     upload on a block a fast one is about to send).
  *
  * Costs (n pieces, P partial pieces, B blocks per piece):
  *  - availability change (have, bitfield bit): O(1), the piece moves
@@ -137,6 +139,13 @@ bool picker_interesting(const struct picker *p, const struct bitfield *peer_has)
  * so that no piece is started that cannot be stored. Unlimited until
  * first set. */
 void picker_set_start_budget(struct picker *p, uint32_t n);
+
+/* End game: whether the peer picking now should also request a block that
+ * the peer tagged holder has requested already; ctx is the caller's. */
+typedef bool (*picker_dup_fn)(void *ctx, uint32_t holder);
+/* Sets it for the following picker_next_blocks calls; NULL (the default):
+ * any block may be requested twice. */
+void picker_set_dup_filter(struct picker *p, picker_dup_fn fn, void *ctx);
 
 /* Picks up to max blocks to request from the peer tagged peer_tag, whose
  * pieces are peer_has (NULL: it has all), marks them requested by that

@@ -5,7 +5,7 @@ interpreter that has python3-libtorrent).
                                                    [--go FILE] [--dht ADDR:PORT]...
                                                    [--peer HOST:PORT]... [--no-pex]
                                                    [--upload-limit B] [--download-limit B]
-                                                   [--peers-report]
+                                                   [--peers-report] [--rc4-forced]
     lt_peer.py node - SAVE_DIR ADDR PORT --dht ADDR:PORT... [--timeout S]
 
 Listens and connects from ADDR only (one address per local peer, since
@@ -45,8 +45,10 @@ import time
 import libtorrent as lt
 
 
-def session(addr, port, dht=None, pex=True):
-    """dht: None (off) or the nodes to join through (may be empty)."""
+def session(addr, port, dht=None, pex=True, rc4_forced=False):
+    """dht: None (off) or the nodes to join through (may be empty).
+    rc4_forced: MSE/PE forced both ways (in_enc_policy = out_enc_policy =
+    0) with RC4 as the only allowed level, so every connection is RC4."""
     settings = {
         "listen_interfaces": "%s:%d" % (addr, port),
         "outgoing_interfaces": addr,
@@ -68,6 +70,9 @@ def session(addr, port, dht=None, pex=True):
         | lt.alert.category_t.status_notification
         | lt.alert.category_t.dht_notification,
     }
+    if rc4_forced:
+        settings.update({"in_enc_policy": 0, "out_enc_policy": 0, "allowed_enc_level": 2,
+                         "prefer_rc4": True})
     if pex:
         s = lt.session(settings)
     else:
@@ -152,10 +157,11 @@ def main():
     ap.add_argument("--download-limit", type=int, default=0)
     ap.add_argument("--peers-report", action="store_true")
     ap.add_argument("--no-pex", action="store_true")
+    ap.add_argument("--rc4-forced", action="store_true")
     a = ap.parse_args()
 
     dht = a.dht if a.dht or a.mode == "node" else None
-    s = session(a.addr, a.port, dht, pex=not a.no_pex)
+    s = session(a.addr, a.port, dht, pex=not a.no_pex, rc4_forced=a.rc4_forced)
     if a.mode == "node":
         return run_node(s, a.timeout)
     if a.go:

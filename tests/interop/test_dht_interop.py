@@ -48,10 +48,10 @@ class DhtInterop(st.TestCase):
         boot = [(ROUTER, PORT)]
         ip.lt_dht_node(ROUTER, PORT, self.dir, CASE_SECONDS + 30, netns=self.ns)
         ip.lt_seed(a_file, a_dir, LT_SEED, PORT, self.dir, CASE_SECONDS + 30, netns=self.ns,
-                   dht=boot)
+                   extra=ip.dht_args(boot))
         out = os.path.join(self.dir, "lt-out")
         leecher = ip.lt_leech(b_file, out, LT_LEECH, PORT, self.dir, CASE_SECONDS,
-                              netns=self.ns, dht=boot)
+                              netns=self.ns, extra=ip.dht_args(boot))
         s = ip.Stad("", STAD, self.ns, dht={"enabled": True,
                                              "bootstrap": ["%s:%d" % boot[0]]})
         # stad seeds B: its data in place, the .torrent handed over.

@@ -238,6 +238,43 @@ static void test_slot_limits(void **state)
 	assert_int_equal(choker_run(NULL, 0, &prm), 0);
 }
 
+/* Slots that came free between rounds go to the best ranked waiting
+ * peers: a peer that lost interest does not hold one, seeds and peers
+ * that want nothing are never unchoked, snubbed ones come last. */
+static void test_refill(void **state)
+{
+	struct choker_peer pr[7] = {
+		leecher(0, 100, 0), leecher(1, 900, 0), leecher(2, 50, 0),
+		leecher(3, 700, 0), leecher(4, 800, 0), leecher(5, 999, 0),
+		leecher(6, 600, 0),
+	};
+	struct choker_params prm = params(CHOKER_LEECHING, 3, 0, NULL);
+
+	(void)state;
+	pr[0].unchoked = true;                           /* busy */
+	pr[1].unchoked = true, pr[1].interested = false; /* unchoked, slot free */
+	pr[4].snubbed = true;
+	pr[5].is_seed = true;
+	pr[6].interested = false;
+	/* Two free slots: 3 (700) first, then 2 (50) before snubbed 4. */
+	assert_int_equal(choker_refill(pr, 7, &prm), 2);
+	assert_true(pr[3].unchoked && pr[2].unchoked);
+	assert_false(pr[4].unchoked || pr[5].unchoked || pr[6].unchoked);
+	assert_true(pr[1].unchoked); /* kept till the next round */
+	/* All busy: nothing more. */
+	assert_int_equal(choker_refill(pr, 7, &prm), 0);
+	/* Seeding: by our upload rate to them. */
+	struct choker_peer sd[3] = { leecher(0, 0, 10), leecher(1, 0, 30), leecher(2, 0, 20) };
+	prm = params(CHOKER_SEEDING, 1, 0, NULL);
+	assert_int_equal(choker_refill(sd, 3, &prm), 1);
+	assert_true(sd[1].unchoked);
+	assert_false(sd[0].unchoked || sd[2].unchoked);
+	/* No slots at all: nobody. */
+	prm = params(CHOKER_SEEDING, 0, 0, NULL);
+	sd[1].unchoked = false;
+	assert_int_equal(choker_refill(sd, 3, &prm), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +286,7 @@ int main(void)
 		cmocka_unit_test(test_ties_keep_unchoked),
 		cmocka_unit_test(test_new_peers_weighted),
 		cmocka_unit_test(test_slot_limits),
+		cmocka_unit_test(test_refill),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -464,6 +464,41 @@ static void test_start_budget(void **state)
 	picker_free(p);
 }
 
+/* The end-game filter: here, duplicates only of blocks peer 1 holds. */
+static bool only_from_one(void *ctx, uint32_t holder)
+{
+	unsigned *calls = ctx;
+
+	(*calls)++;
+	return holder == 1;
+}
+
+static void test_endgame_filter(void **state)
+{
+	struct picker *p = picker_new(2, 2 * BS, 4 * BS, 0);
+	struct block_req r[4], d[8];
+	unsigned calls = 0;
+
+	(void)state;
+	picker_seed_add(p);
+	/* Peer 1 holds piece x, peer 2 piece y: end-game. */
+	assert_int_equal(picker_next_blocks(p, NULL, 1, r, 2), 2);
+	assert_int_equal(picker_next_blocks(p, NULL, 2, r + 2, 2), 2);
+	assert_int_not_equal(r[0].piece, r[2].piece);
+	picker_set_dup_filter(p, only_from_one, &calls);
+	/* Peer 3 may take peer 1's blocks only. */
+	assert_int_equal(picker_next_blocks(p, NULL, 3, d, 8), 2);
+	assert_int_equal(d[0].piece, r[0].piece);
+	assert_int_equal(d[1].piece, r[0].piece);
+	assert_true(calls >= 3);
+	/* Without a filter peer 4 takes peer 2's. */
+	picker_set_dup_filter(p, NULL, NULL);
+	assert_int_equal(picker_next_blocks(p, NULL, 4, d, 8), 2);
+	assert_int_equal(d[0].piece, r[2].piece);
+	assert_int_equal(picker_outstanding(p), 4);
+	picker_free(p);
+}
+
 static void test_peer_gone(void **state)
 {
 	struct picker *p = picker_new(4, 4 * BS, 16 * BS, 0);
@@ -711,6 +746,7 @@ int main(void)
 		cmocka_unit_test(test_failed_piece),
 		cmocka_unit_test(test_failed_piece_only_source),
 		cmocka_unit_test(test_endgame),
+		cmocka_unit_test(test_endgame_filter),
 		cmocka_unit_test(test_peer_gone),
 		cmocka_unit_test(test_start_budget),
 		cmocka_unit_test(test_hostile_replies),

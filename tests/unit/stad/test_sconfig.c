@@ -36,6 +36,7 @@ static void test_defaults(void **state)
 	assert_string_equal(c.control_socket, "/run/sta/stad.sock");
 	assert_string_equal(c.tracker, "http://127.0.0.1:6969/announce");
 	assert_int_equal(c.workers, 0);
+	assert_string_equal(c.super_seed, "auto");
 	assert_true(sconfig_check(&c, err));
 	sconfig_free(&c);
 }
@@ -45,7 +46,8 @@ static void test_load_and_errors(void **state)
 	struct sconfig c;
 	char err[CONFIG_ERR_MAX];
 	char *ok = write_conf("listen_port = 7000;\nstate_dir = \"/srv/sta\";\n"
-	                      "cache_size = 33554432L;\n");
+	                      "cache_size = 33554432L;\nsuper_seed = \"off\";\n");
+	char *bad_ss = write_conf("super_seed = \"maybe\";\n");
 	char *bad_port = write_conf("\n\nlisten_port = 70000;\n");
 	char *unknown = write_conf("listen_prot = 7000;\n");
 	char *rel = write_conf("download_dir = \"downloads\";\n");
@@ -57,6 +59,12 @@ static void test_load_and_errors(void **state)
 	assert_int_equal(c.listen_port, 7000);
 	assert_string_equal(c.state_dir, "/srv/sta");
 	assert_int_equal(c.cache_size, 33554432);
+	assert_string_equal(c.super_seed, "off");
+	sconfig_free(&c);
+
+	sconfig_defaults(&c);
+	assert_false(sconfig_load(&c, bad_ss, err));
+	assert_non_null(strstr(err, "super_seed"));
 	sconfig_free(&c);
 
 	sconfig_defaults(&c);
@@ -75,8 +83,8 @@ static void test_load_and_errors(void **state)
 		assert_false(sconfig_check(&c, err));
 		sconfig_free(&c);
 	}
-	char *files[] = { ok, bad_port, unknown, rel, peers, addr };
-	for (size_t i = 0; i < 6; i++) {
+	char *files[] = { ok, bad_port, unknown, rel, peers, addr, bad_ss };
+	for (size_t i = 0; i < 7; i++) {
 		unlink(files[i]);
 		free(files[i]);
 	}
@@ -85,7 +93,7 @@ static void test_load_and_errors(void **state)
 static void test_request_depth(void **state)
 {
 	assert_int_equal(peer_request_depth(0, false), PEER_MIN_DEPTH);
-	assert_int_equal(peer_request_depth(1000000, false), 122);     /* 1 MB/s: 2 s of blocks */
+	assert_int_equal(peer_request_depth(1000000, false), 30);      /* 1 MB/s: 0.5 s of blocks */
 	assert_int_equal(peer_request_depth(UINT64_MAX / 4, false), PEER_MAX_DEPTH);
 	assert_int_equal(peer_request_depth(100000000, true), PEER_SNUB_DEPTH);
 }
