@@ -18,6 +18,7 @@
 #include "announcer.h"
 #include "dht.h"
 #include "bencode.h"
+#include "ctl_msg.h"
 #include "hex.h"
 #include "log.h"
 #include "lsd_service.h"
@@ -561,27 +562,28 @@ unsigned session_start(struct session *s)
 	return n;
 }
 
-bool session_status(struct session *s, const char *filter, bool peers, struct sta_buf *out,
+bool session_status(struct session *s, const char *filter, bool peers, struct ctl_status *out,
                     char *err, size_t errlen)
 {
-	struct torrent *t;
+	struct torrent *t, *only = NULL;
 
-	if (filter) {
-		t = session_lookup(s, filter, err, errlen);
-		if (t == NULL)
-			return false;
-		be_enc_cstr(out, "torrents");
-		be_enc_list_begin(out);
-		torrent_status(t, peers, out);
-		be_enc_end(out);
-		return true;
-	}
-	be_enc_cstr(out, "torrents");
-	be_enc_list_begin(out);
+	if (filter && (only = session_lookup(s, filter, err, errlen)) == NULL)
+		return false;
+	*out = (struct ctl_status){ .closed = s->closed };
+	/* Never NULL: the list is sent even when empty. */
+	out->torrents = xcalloc(only ? 1 : s->n_torrents + 1, sizeof *out->torrents);
 	TAILQ_FOREACH(t, &s->torrents, link)
-		torrent_status(t, peers, out);
-	be_enc_end(out);
+		if (!only || t == only)
+			torrent_status(t, peers, &out->torrents[out->n_torrents++]);
 	return true;
+}
+
+void session_status_free(struct ctl_status *st)
+{
+	for (size_t i = 0; i < st->n_torrents; i++)
+		torrent_status_free(&st->torrents[i]);
+	st->n_torrents = 0;
+	ctl_status_free(st);
 }
 
 void session_summary(struct session *s, char *out, size_t outsz)

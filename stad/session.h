@@ -29,6 +29,7 @@ struct torrent;
 struct peer;
 struct share_state;
 struct dht;
+struct ctl_status;
 
 #define SESSION_MAX_BANS 4096
 
@@ -147,10 +148,12 @@ void session_close(struct session *s, void (*done)(void *arg), void *arg);
 /* START: (re)announce every torrent; returns how many. */
 unsigned session_start(struct session *s);
 
-/* Appends the STATUS reply dict entries for torrents matching filter (NULL
- * = all); false with err when the filter matches nothing. */
-bool session_status(struct session *s, const char *filter, bool peers, struct sta_buf *out,
+/* Fills *out with the STATUS of the torrents matching filter (NULL = all;
+ * see session_lookup); false with err when it matches nothing. Free with
+ * session_status_free. */
+bool session_status(struct session *s, const char *filter, bool peers, struct ctl_status *out,
                     char *err, size_t errlen);
+void session_status_free(struct ctl_status *st);
 /* "3 torrents, 1 downloading, 48 MB/s down" for systemd STATUS=. */
 void session_summary(struct session *s, char *out, size_t outsz);
 

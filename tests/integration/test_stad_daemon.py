@@ -3,6 +3,7 @@ and list (text and --json), pause/resume/remove, close/start, SIGHUP
 reload, SIGTERM (exit 0 with stopped announces)."""
 
 import os
+import re
 import signal
 import time
 
@@ -130,9 +131,13 @@ class Control(st.TestCase):
     def test_status_and_list(self):
         r = self.seed.ctl("status")
         self.assertEqual(r.rc, 0, r)
-        lines = r.out.splitlines()
-        self.assertRegex(lines[0], r"^NAME\s+STATE\s+DONE\s+SIZE\s+DOWN\s+UP\s+PEERS\s+SEEDS\s+"
-                         r"INFO-HASH$")
+        # The torrents, then (after a blank line) where their data is.
+        lines, places = r.out.split("\n\n")
+        lines = lines.splitlines()
+        self.assertRegex(lines[0], r"^NAME\s+STATE\s+DONE\s+SIZE\s+DOWN\s+UP\s+RATIO\s+PEERS\s+"
+                         r"SEEDS\s+INFO-HASH$")
+        self.assertRegex(places, r"\none\.bin +%s\n" % re.escape(os.path.join(self.seed.share_dir,
+                                                                           "one.bin")))
         row = [l for l in lines if l.startswith("one.bin")]
         self.assertEqual(len(row), 1, r.out)
         self.assertIn("seeding", row[0])
@@ -204,7 +209,8 @@ class Control(st.TestCase):
             self.assertEqual(self.scrape()[0], 0, "round %d: still a seeder when close returned"
                              % i)
             self.assertEqual(self.seed.ctl("status").rc, 0, "stad stopped answering after close")
-            self.assertEqual(self.seed.torrent("one.bin")["state"], "seeding")
+            # Not "seeding" as if nothing happened.
+            self.assertEqual(self.seed.torrent("one.bin")["state"], "closed")
             r = self.seed.ctl("start", json_out=True)
             self.assertEqual(r.rc, 0, r)
             self.assertEqual(r.json.get("announced"), 2, r)
