@@ -570,6 +570,14 @@ bool session_status(struct session *s, const char *filter, bool peers, struct ct
 	if (filter && (only = session_lookup(s, filter, err, errlen)) == NULL)
 		return false;
 	*out = (struct ctl_status){ .closed = s->closed };
+	if (s->dht) {
+		struct dht_health h;
+		dht_health(s->dht, &h);
+		out->dht = xmalloc(sizeof *out->dht);
+		*out->dht = (struct ctl_dht){ .good_nodes = h.good, .lookups = h.lookups,
+			                      .nodes = h.nodes, .nodes6 = h.nodes6,
+			                      .stored_peers = h.stored_peers };
+	}
 	/* Never NULL: the list is sent even when empty. */
 	out->torrents = xcalloc(only ? 1 : s->n_torrents + 1, sizeof *out->torrents);
 	TAILQ_FOREACH(t, &s->torrents, link)

@@ -73,12 +73,43 @@ class StadDht(st.TestCase):
         r = other.query(self.to, "sample_infohashes", target=IH)
         self.assertEqual(r[b"e"][0], 204, "an unknown method gets 204: %r" % r)
 
+        # stactl status: the node's health. Both clients queried it, so it
+        # pinged them back: they answer nothing, and stay out of its table.
+        d = s.ctl("status", json_out=True).json["dht"]
+        self.assertEqual((d["nodes"], d["good_nodes"], d["stored_peers"]), (0, 0, 1), d)
+        self.assertGreaterEqual(d["lookups"], 0)
+        text = s.ctl("status").out
+        self.assertIn("DHT: 0 nodes (0 good), ", text)
+        self.assertIn("1 peer stored", text)
+
         s.stop()
         path = os.path.join(s.state_dir, "dht.state")
         self.assertTrue(os.path.exists(path), "no %s after a stop" % path)
         s.start()
         r = c.query(self.to, "ping")
         self.assertEqual(r[b"r"][b"id"], node_id, "the node id changed across a restart")
+
+    def test_status_counts_nodes_that_answer(self):
+        s = self.stad()
+        c = self.client()
+        c.query(self.to, "ping")
+        # stad pings a stranger that queried it; an answer puts it in the table.
+        q = None
+        for _ in range(20):
+            q = c.recv(0.2)
+            if q is not None and q.get(b"y") == b"q":
+                break
+        self.assertIsNotNone(q, "stad did not ping back a node that queried it")
+        self.assertEqual(q[b"q"], b"ping")
+        c.sock.sendto(st.bencode({"t": q[b"t"], "y": "r", "r": {"id": c.id}}), self.to)
+        d = st.wait_until(lambda: (lambda d: d if d["good_nodes"] == 1 else None)(
+            s.ctl("status", json_out=True).json["dht"]), 5, "the node in stad's table")
+        self.assertEqual(d["nodes"], 1)
+        self.assertEqual(d["nodes6"], 0)
+        self.assertIn("DHT: 1 node (1 good)", s.ctl("status").out)
+        off = st.Stad("")
+        self.assertNotIn("dht", off.ctl("status", json_out=True).json)
+        self.assertNotIn("DHT:", off.ctl("status").out)
 
     def test_malformed_krpc_is_dropped(self):
         s = self.stad(answers_per_second=100000)

@@ -67,6 +67,13 @@ class DhtInterop(st.TestCase):
                          "(exit %s)" % rc)
         self.assertEqual(st.sha1_file(os.path.join(out, b.name)), st.sha1_file(b_path),
                          "libtorrent's copy of B differs")
+        # stactl status: the libtorrent nodes in stad's table, and what the
+        # last round of lookups for A found (the one that found its seeder:
+        # the next comes 15 minutes later).
+        j = s.ctl("status", json_out=True).json
+        self.assertTrue(1 <= j["dht"]["good_nodes"] <= j["dht"]["nodes"] <= 3, j["dht"])
+        words = [t["dht"] for t in j["torrents"] if t["name"] == a.name]
+        self.assertRegex(words[0], r"^[1-9]\d* peers? from [1-9]\d* nodes?$")
         s.stop()
 
 
