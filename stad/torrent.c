@@ -1009,5 +1009,6 @@ void torrent_status(const struct torrent *t, bool peers, struct sta_buf *out)
 	be_enc_kv_cstr(out, "tracker", t->sub ? announcer_sub_status(t->sub) : "");
 	be_enc_kv_int(out, "up_rate", (int64_t)t->rate_up);
 	be_enc_kv_int(out, "uploaded", (int64_t)t->uploaded);
+	be_enc_kv_int(out, "wasted", (int64_t)t->wasted);
 	be_enc_end(out);
 }
