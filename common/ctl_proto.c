@@ -100,12 +100,3 @@ bool ctl_frame_end(struct sta_buf *b, size_t start)
 	store_u32be(b->data + start, (uint32_t)plen);
 	return true;
 }
-
-void ctl_frame_error(struct sta_buf *b, const char *code, const char *message)
-{
-	size_t start = ctl_frame_begin(b, CTL_MSG_ERROR);
-
-	be_enc_kv_cstr(b, "code", code);
-	be_enc_kv_cstr(b, "message", message);
-	ctl_frame_end(b, start);
-}

@@ -1,6 +1,6 @@
 /* The stad control protocol, spoken over stad's UNIX socket by stactl.
- * The whole wire format is in this header; bump CTL_PROTO_VERSION on any
- * change to message numbers or payload keys.
+ * The frames are defined here, their payloads in ctl_msg.h; bump
+ * CTL_PROTO_VERSION on any change to message numbers or payloads.
  *
  * Frame (8-byte header, never changes between versions so that both sides
  * can always read the version and say what they speak):
@@ -15,35 +15,30 @@
  * CTL_MSG_WATCH, CTL_MSG_EVENT frames follow until the client closes or
  * the watched download ends (a final event with "complete" = 1).
  *
- * Payload keys (all optional unless marked *):
- *   HELLO     client* (str)                       -> OK: server (str), version (int)
- *   STATUS    torrent (str: info-hash hex prefix or name), peers (int 0/1)
- *             -> OK: torrents (list of dicts: info_hash, name, state, size,
- *                done (bytes verified), down_rate, up_rate, peers (int: count),
- *                seeds, and when peers=1 was asked: peer_list (list of dicts:
- *                addr, client, down, up, blocks, hash_fails, flags))
- *   START     -                                   -> OK: announced (int)
- *   UPDATE    limit (int 1-1000), after (str: a "next")
- *                                                 -> OK: files (list of dicts:
- *                name, size, info_hash, seeders, leechers, added), next (str:
- *                the cursor of the next page, absent on the last)
- *   SEARCH    words* (str), limit, after          -> OK: files, next (as UPDATE)
- *   REQUEST   target* (str: catalog name, info-hash prefix, or .torrent path)
- *                                                 -> OK: info_hash, name, size,
- *                note (str: which of several same-named entries was chosen)
- *   SHARE     path* (absolute path)               -> OK: info_hash (when quick) or
- *                                                    job (int) while hashing
- *   REMOVE    torrent* (str)  delete_data (int)   -> OK
- *   PAUSE / RESUME  torrent* (str)                -> OK
- *   CLOSE     -                                   -> OK (stopped announces sent)
- *   WATCH     torrent* (str)                      -> OK, then EVENTs:
- *                info_hash, state, size, done (bytes verified), down_rate,
- *                peers, eta (s, -1 unknown), complete (int 0/1: the last
- *                event of a finished download; its down_rate is the
- *                download's average and peers the number that sent
- *                blocks), error (str)
- *   ERROR     code* (str: "version", "not_found", "bad_request", "busy",
- *                "io", "internal"), message* (str, a sentence for the user)
+ * The payload of each message, and the one encoder and decoder for it, are
+ * in ctl_msg.h:
+ *   HELLO   ctl_hello            -> OK ctl_hello_reply
+ *   STATUS  ctl_status_args      -> OK ctl_status (the torrents, with their
+ *                                   peers when asked)
+ *   START   -                    -> OK ctl_start_reply
+ *   UPDATE  ctl_update_args      -> OK: a page of the catalog, in the
+ *                                   listing format of catalog_proto.h
+ *   SEARCH  ctl_search_args      -> OK: a page, as UPDATE
+ *   REQUEST ctl_request_args     -> OK ctl_torrent_reply
+ *   SHARE   ctl_share_args       -> OK ctl_torrent_reply (once hashed)
+ *   REMOVE, PAUSE, RESUME  ctl_torrent_args -> OK ctl_torrent_reply
+ *   CLOSE   -                    -> OK ctl_close_reply, once the stopped
+ *                                   announces are out
+ *   WATCH   ctl_torrent_args     -> OK, then EVENTs (ctl_torrent), one each
+ *                                   time something in it changes
+ *   ERROR   ctl_error (code: CTL_ERR_*, message: a sentence for the user)
+ *
+ * Version 2: SEARCH, and pages of the catalog. Version 3: typed payloads
+ * (ctl_msg.h); UPDATE and SEARCH answer in the catalog's listing format;
+ * STATUS says whether stad is closed and each torrent's path, ratio and
+ * tracker seeders; replies to REQUEST, SHARE, REMOVE, PAUSE, RESUME and
+ * CLOSE say what changed; WATCH sends an event only when it differs from
+ * the last one.
  */
 #ifndef STA_CTL_PROTO_H
 #define STA_CTL_PROTO_H
@@ -55,7 +50,7 @@
 #include "bencode.h"
 #include "buf.h"
 
-#define CTL_PROTO_VERSION 2
+#define CTL_PROTO_VERSION 3
 #define CTL_HEADER_LEN 8
 #define CTL_FRAME_MAX (1024 * 1024)
 
@@ -114,10 +109,9 @@ const char *ctl_msg_name(uint16_t type);
  * returns the frame's start offset; append dict entries with be_enc_* (keys
  * in sorted order), then ctl_frame_end closes the dict and patches the
  * length. A payload over CTL_FRAME_MAX is cut off again (b->len back to
- * start) and ctl_frame_end returns false: the caller replies with an error. */
+ * start) and ctl_frame_end returns false: the caller replies with an error.
+ * ctl_msg.h's encoders use these; nothing else should. */
 size_t ctl_frame_begin(struct sta_buf *b, uint16_t type);
 bool ctl_frame_end(struct sta_buf *b, size_t start);
-/* An ERROR frame in one call. */
-void ctl_frame_error(struct sta_buf *b, const char *code, const char *message);
 
 #endif

@@ -11,19 +11,40 @@ enum stage {
 	STAGE_DONE,
 };
 
-/* tchar of RFC 9110 5.6.2: the bytes of a token. */
+/* tchar of RFC 9110 5.6.2, the bytes of a token: digits, letters and
+ * !#$%&'*+-.^_`|~, as a bit per byte value (bytes 0-63, then 64-127). */
+static const uint64_t tchar_bits[2] = { 0x03ff6cfa00000000ULL, 0x57ffffffc7fffffeULL };
+
 static bool is_tchar(uint8_t c)
 {
-	static const char extra[] = "!#$%&'*+-.^_`|~";
-
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c != '\0' && memchr(extra, c, sizeof extra - 1) != NULL);
+	return c < 128 && (tchar_bits[c >> 6] >> (c & 63) & 1);
 }
 
 /* A field value byte: HTAB, SP, VCHAR or obs-text. */
 static bool is_value_byte(uint8_t c)
 {
 	return c == '\t' || (c >= ' ' && c != 0x7f);
+}
+
+/* True if every byte of p[0..n) is a value byte. No early exit, so the
+ * compiler can do it many bytes at a time: heads are mostly values. */
+static bool all_value_bytes(const uint8_t *p, size_t n)
+{
+	unsigned bad = 0;
+
+	for (size_t i = 0; i < n; i++)
+		bad |= (p[i] < ' ' && p[i] != '\t') | (p[i] == 0x7f);
+	return bad == 0;
+}
+
+/* Same for the request target: VCHAR or obs-text, no blank. */
+static bool all_target_bytes(const uint8_t *p, size_t n)
+{
+	unsigned bad = 0;
+
+	for (size_t i = 0; i < n; i++)
+		bad |= (p[i] <= ' ') | (p[i] == 0x7f);
+	return bad == 0;
 }
 
 static uint8_t lower(uint8_t c)
@@ -119,10 +140,8 @@ static bool parse_request_line(struct http_req *r, const uint8_t *buf, const uin
 	if (i == 0 || i == n || p[i] != ' ')
 		return fail(r, HTTP_ERR_REQUEST_LINE);
 	sp1 = p + i;
-	sp2 = sp1 + 1;
-	while (sp2 < end && *sp2 > ' ' && *sp2 != 0x7f)
-		sp2++;
-	if (sp2 == sp1 + 1 || sp2 == end || *sp2 != ' ')
+	sp2 = memchr(sp1 + 1, ' ', (size_t)(end - sp1 - 1));
+	if (sp2 == NULL || sp2 == sp1 + 1 || !all_target_bytes(sp1 + 1, (size_t)(sp2 - sp1 - 1)))
 		return fail(r, HTTP_ERR_REQUEST_LINE);
 	if (!parse_version(r, sp2 + 1, (size_t)(end - sp2 - 1)))
 		return false;
@@ -200,9 +219,8 @@ static bool parse_field(struct http_req *r, const uint8_t *buf, const uint8_t *p
 		return fail(r, HTTP_ERR_HEADER);
 	if (r->n_fields == HTTP_HEADERS_MAX)
 		return fail(r, HTTP_ERR_TOO_MANY_HEADERS);
-	for (size_t k = i + 1; k < n; k++)
-		if (!is_value_byte(p[k]))
-			return fail(r, HTTP_ERR_HEADER);
+	if (!all_value_bytes(p + i + 1, n - i - 1))
+		return fail(r, HTTP_ERR_HEADER);
 	vs = i + 1;
 	ve = n;
 	while (vs < ve && (p[vs] == ' ' || p[vs] == '\t'))

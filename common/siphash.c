@@ -1,5 +1,7 @@
 #include "siphash.h"
 
+#include <string.h>
+
 static inline uint64_t rotl(uint64_t x, int b)
 {
 	return (x << b) | (x >> (64 - b));
@@ -7,10 +9,12 @@ static inline uint64_t rotl(uint64_t x, int b)
 
 static inline uint64_t load_u64le(const uint8_t *p)
 {
-	uint64_t v = 0;
+	uint64_t v;
 
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
+	memcpy(&v, p, sizeof v);    /* one load, not eight */
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
 	return v;
 }
 

@@ -303,7 +303,8 @@ static void reply_compact_peers(struct sta_buf *out, const char *key,
                                 const struct announce_resp *resp, int family, size_t n)
 {
 	be_enc_cstr(out, key);
-	buf_printf(out, "%zu:", n * (family == AF_INET ? 6 : 18));
+	buf_append_dec(out, n * (family == AF_INET ? 6 : 18));
+	buf_append_byte(out, ':');
 	tracker_compact_peers_encode(out, resp->peers, resp->n_peers, family, n);
 }
 

@@ -26,13 +26,17 @@ size_t tracker_compact_peers_encode(struct sta_buf *out, const struct tracker_pe
 
 	if (elen == 0)
 		return 0;
-	/* One reservation, then plain stores: this runs for every announce. */
+	/* One reservation, then plain stores (fixed-size copies the compiler
+	 * inlines): this runs for every announce. */
 	buf_reserve(out, (n < max ? n : max) * elen);
 	uint8_t *w = out->data + out->len;
 	for (size_t i = 0; i < n && done < max; i++) {
 		if (peers[i].family != family)
 			continue;
-		memcpy(w, peers[i].addr, elen - 2);
+		if (family == AF_INET)
+			memcpy(w, peers[i].addr, 4);
+		else
+			memcpy(w, peers[i].addr, 16);
 		store_u16be(w + elen - 2, peers[i].port);
 		w += elen;
 		done++;
@@ -97,7 +101,12 @@ static bool udp_decode_announce(const uint8_t *pkt, struct announce_req *a,
 bool udp_decode_request(const uint8_t *pkt, size_t len, struct udp_request *req,
                         struct tracker_error *err)
 {
-	memset(req, 0, sizeof *req);
+	/* Not the whole struct: the scrape's hash array alone is 1480 bytes, and
+	 * this runs for every datagram. Each action clears what it fills. */
+	req->action = UDP_ACTION_CONNECT;
+	req->connection_id = 0;
+	req->transaction_id = 0;
+	req->scrape.n = 0;
 	if (len < UDP_HEADER_LEN) {
 		tracker_error_set(err, "packet too short: %zu bytes", len);
 		return false;
@@ -119,6 +128,7 @@ bool udp_decode_request(const uint8_t *pkt, size_t len, struct udp_request *req,
 			                  UDP_ANNOUNCE_LEN);
 			return false;
 		}
+		memset(&req->announce, 0, sizeof req->announce);
 		return udp_decode_announce(pkt, &req->announce, err);
 	case UDP_ACTION_SCRAPE: {
 		size_t body = len - UDP_HEADER_LEN, n = body / TRACKER_HASH_LEN;

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl_msg.h"
 #include "ctl_proto.h"
 #include "render.h"
 
@@ -87,15 +88,30 @@ static int client_send(struct ctl_client *c, const uint8_t *p, size_t len)
 	return ST_OK;
 }
 
-/* Copies an escaped, bounded version of a string field into dst. */
-static void field_copy(char *dst, size_t dstsz, const struct be_doc *doc,
-                       const struct be_node *dict, const char *key)
+/* Copies an escaped, bounded version of s into dst. */
+static void str_copy(char *dst, size_t dstsz, struct ctl_str s)
 {
 	struct sta_buf b = STA_BUF_INIT;
 
-	render_field(&b, doc, dict, key);
+	render_str(&b, s);
 	snprintf(dst, dstsz, "%s", buf_cstr(&b));
 	buf_free(&b);
+}
+
+/* The message of an ERROR payload, escaped, into dst ("" when none). */
+static void error_copy(const struct be_doc *doc, char *code, size_t codesz, char *msg,
+                       size_t msgsz)
+{
+	struct ctl_error e;
+	char why[80];
+
+	code[0] = msg[0] = '\0';
+	if (!ctl_error_decode(doc, &e, why, sizeof why))
+		return;
+	if (e.code.p)
+		str_copy(code, codesz, e.code);
+	if (e.message.p)
+		str_copy(msg, msgsz, e.message);
 }
 
 /* Tries to parse one buffered frame. ST_OK with a frame, CLIENT_AGAIN
@@ -119,10 +135,11 @@ static int client_parse(struct ctl_client *c, uint16_t *type)
 	if (f.version != CTL_PROTO_VERSION) {
 		/* The header layout is fixed across versions; the payload is
 		 * probably still a dict with a message worth showing. */
-		snprintf(name, sizeof name, "%s", "");
+		char code[32];
+		name[0] = '\0';
 		if (ctl_payload_decode(&f, &c->doc) == BE_OK) {
 			c->have_doc = true;
-			field_copy(name, sizeof name, &c->doc, be_root(&c->doc), "message");
+			error_copy(&c->doc, code, sizeof code, name, sizeof name);
 		}
 		return client_fail(c, ST_PROTOCOL,
 		                   "version mismatch: stactl speaks control protocol version %d, "
@@ -213,31 +230,23 @@ static int client_reply(struct ctl_client *c)
 		return client_fail(c, ST_PROTOCOL,
 		                   "protocol error from stad: expected a reply, got %s", name);
 	}
-	char code[64], msg[sizeof c->err - 80];
-	const struct be_node *root = client_root(c);
-	field_copy(code, sizeof code, &c->doc, root, "code");
-	field_copy(msg, sizeof msg, &c->doc, root, "message");
-	if (strcmp(code, "version") == 0)
+	char msg[sizeof c->err - 80];
+	error_copy(&c->doc, c->code, sizeof c->code, msg, sizeof msg);
+	if (strcmp(c->code, CTL_ERR_VERSION) == 0)
 		return client_fail(c, ST_PROTOCOL,
 		                   "version mismatch: stactl speaks control protocol version %d; "
 		                   "stad says: %s",
 		                   CTL_PROTO_VERSION, msg);
-	snprintf(c->err, sizeof c->err, "%s (%s)", msg, code);
+	snprintf(c->err, sizeof c->err, "%s", msg[0] ? msg : "stad answered with an error");
 	return ST_FAILED;
 }
 
-size_t client_begin(struct sta_buf *b, uint16_t type)
+int client_call(struct ctl_client *c, const struct sta_buf *frame)
 {
-	return ctl_frame_begin(b, type);
-}
-
-int client_call(struct ctl_client *c, struct sta_buf *b, size_t start)
-{
+	c->code[0] = '\0';
 	if (c->fd < 0)
 		return client_fail(c, ST_UNREACHABLE, "not connected to stad");
-	if (!ctl_frame_end(b, start))
-		return client_fail(c, ST_USAGE, "request too large");
-	int r = client_send(c, b->data + start, b->len - start);
+	int r = client_send(c, frame->data, frame->len);
 	if (r != ST_OK)
 		return r;
 	return client_reply(c);
@@ -246,20 +255,21 @@ int client_call(struct ctl_client *c, struct sta_buf *b, size_t start)
 static int client_hello(struct ctl_client *c)
 {
 	struct sta_buf b = STA_BUF_INIT;
-	size_t start = client_begin(&b, CTL_MSG_HELLO);
-	int64_t version;
+	struct ctl_hello hello = { ctl_str_c("stactl " STA_VERSION) };
+	struct ctl_hello_reply reply;
+	char why[80];
 
-	be_enc_kv_cstr(&b, "client", "stactl " STA_VERSION);
-	int r = client_call(c, &b, start);
+	ctl_hello_encode(&b, &hello);
+	int r = client_call(c, &b);
 	buf_free(&b);
 	if (r != ST_OK)
 		return r;
-	if (field_int(&c->doc, client_root(c), "version", &version) &&
-	    version != CTL_PROTO_VERSION)
+	if (ctl_hello_reply_decode(&c->doc, &reply, why, sizeof why) &&
+	    reply.version != CTL_UNKNOWN && reply.version != CTL_PROTO_VERSION)
 		return client_fail(c, ST_PROTOCOL,
 		                   "version mismatch: stactl speaks control protocol version %d, "
 		                   "stad speaks version %lld",
-		                   CTL_PROTO_VERSION, (long long)version);
+		                   CTL_PROTO_VERSION, (long long)reply.version);
 	return ST_OK;
 }
 

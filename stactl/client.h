@@ -36,6 +36,7 @@ struct ctl_client {
 	bool have_doc;
 	struct be_doc doc;  /* payload of the last frame read, until the next read */
 	char err[512];      /* what went wrong, for the user, after an error */
+	char code[32];      /* stad's error code (ctl_msg.h), "" for our own */
 };
 
 void client_init(struct ctl_client *c);
@@ -45,13 +46,11 @@ int client_connect(struct ctl_client *c, const char *path);
 void client_close(struct ctl_client *c);
 bool client_connected(const struct ctl_client *c);
 
-/* Starts a request frame in b (see ctl_frame_begin); finish with
- * client_call, which ends and sends it. */
-size_t client_begin(struct sta_buf *b, uint16_t type);
-/* Sends the frame started at start in b and waits for its reply. ST_OK:
- * the OK payload is c->doc. ST_FAILED: stad said ERROR, c->err holds its
- * message (escaped). Anything else: the connection is closed. */
-int client_call(struct ctl_client *c, struct sta_buf *b, size_t start);
+/* Sends a request frame (a ctl_msg.h encoder's) and waits for its reply.
+ * ST_OK: the OK payload is c->doc. ST_FAILED: stad said ERROR, c->err
+ * holds its message (escaped) and c->code its code. Anything else: the
+ * connection is closed. */
+int client_call(struct ctl_client *c, const struct sta_buf *frame);
 /* Reads one frame within timeout_ms (-1: forever). Returns ST_OK with its
  * type in *type and payload in c->doc, CLIENT_AGAIN, or an error status
  * (connection closed). A frame from another protocol version is

@@ -16,6 +16,6 @@ int console_split(const char *line, char ***words, const char **err);
 void console_free_words(char **words);
 
 /* Reads commands until quit, exit or end of input; returns 0. */
-int console_run(struct session *s);
+int console_run(struct stactl_session *s);
 
 #endif

@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "console.h"
 #include "ctl_proto.h"
+#include "output.h"
 
 #define DEFAULT_SOCKET "/run/sta/stad.sock"
 
@@ -24,7 +25,8 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "\nOptions:\n"
 	        "  -s, --socket PATH  stad's control socket (default $STA_SOCKET, else %s)\n"
-	        "  -j, --json         print stad's replies as JSON (progress as JSON lines)\n"
+	        "  -j, --json         print stad's replies as JSON lines (progress events too),\n"
+	        "                     and errors as {\"error\",\"code\",\"exit\"} on stdout\n"
 	        "  -h, --help         this help; 'stactl help COMMAND' explains one command\n"
 	        "  -V, --version      print the version and the control protocol version\n"
 	        "\nExit status:\n"
@@ -46,13 +48,15 @@ int main(int argc, char **argv)
 	};
 	const char *socket_path = getenv("STA_SOCKET");
 	bool json = false;
-	struct session s;
+	struct stactl_session s;
 	int opt, r;
 
 	setlocale(LC_CTYPE, "");
 	if (!socket_path || !socket_path[0])
 		socket_path = DEFAULT_SOCKET;
-	/* '+': options end at the verb, which parses its own. */
+	/* '+': options end at the verb, which parses its own. Our own message
+	 * for an unknown option, which --json turns into JSON. */
+	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+s:jhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
@@ -69,19 +73,19 @@ int main(int argc, char **argv)
 			       CTL_PROTO_VERSION);
 			return 0;
 		default:
-			fprintf(stderr, "stactl: try 'stactl --help'\n");
-			return ST_USAGE;
+			return out_fail(json, ST_USAGE, NULL, "unknown option '%s'; try 'stactl --help'",
+			                argv[optind - 1]);
 		}
 	}
 	if (optind == argc && !isatty(STDIN_FILENO)) {
 		usage(stderr);
 		return ST_USAGE;
 	}
-	session_init(&s, socket_path, json);
+	stactl_session_init(&s, socket_path, json);
 	if (optind == argc)
 		r = console_run(&s);
 	else
 		r = commands_run(&s, argc - optind, argv + optind);
-	session_end(&s);
+	stactl_session_end(&s);
 	return r;
 }

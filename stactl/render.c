@@ -107,24 +107,89 @@ void render_bar(char *out, size_t outsz, int64_t done, int64_t total, size_t wid
 	out[width + 2] = '\0';
 }
 
-void render_progress(struct sta_buf *out, const struct progress *p, size_t bar_width)
+void render_ratio(char *out, size_t outsz, int64_t milli)
 {
-	char bar[256], pct[RENDER_NUM_MAX], done[RENDER_NUM_MAX], size[RENDER_NUM_MAX];
-	char rate[RENDER_NUM_MAX], eta[RENDER_NUM_MAX], peers[RENDER_NUM_MAX];
-
-	if (bar_width > sizeof bar - 3)
-		bar_width = sizeof bar - 3;
-	render_bar(bar, sizeof bar, p->done, p->size, bar_width);
-	render_percent(pct, sizeof pct, p->done, p->size);
-	render_size(done, sizeof done, p->done);
-	render_size(size, sizeof size, p->size);
-	render_rate(rate, sizeof rate, p->rate);
-	render_eta(eta, sizeof eta, p->eta);
-	if (p->peers < 0)
-		snprintf(peers, sizeof peers, "%s peers", RENDER_UNKNOWN);
+	if (milli < 0)
+		snprintf(out, outsz, "%s", RENDER_UNKNOWN);
 	else
-		snprintf(peers, sizeof peers, "%" PRId64 " peer%s", p->peers, p->peers == 1 ? "" : "s");
-	buf_printf(out, "%s %6s  %s of %s  %s  %s  ETA %s", bar, pct, done, size, rate, peers, eta);
+		snprintf(out, outsz, "%" PRId64 ".%02d", milli / 1000, (int)(milli % 1000 / 10));
+}
+
+const char *progress_note(const struct ctl_torrent *t)
+{
+	if (ctl_str_eq(t->state, CTL_STATE_PAUSED))
+		return "paused; 'stactl resume' continues";
+	if (ctl_str_eq(t->state, CTL_STATE_CLOSED))
+		return "stad is closed; 'stactl start' reopens it";
+	if (ctl_str_eq(t->state, CTL_STATE_CHECKING))
+		return "checking the data on disk";
+	if (ctl_str_eq(t->state, CTL_STATE_METADATA))
+		return "fetching metadata";
+	if (t->complete != 1 && t->peers == 0 && t->tracker_seeders <= 0)
+		return "no seeders known; waiting";
+	return NULL;
+}
+
+/* The parts of a progress line, in the order they are given up when the
+ * line is too wide (the percentage always stays). */
+enum { P_SIZES, P_RATE, P_PEERS, P_ETA, P_NPARTS };
+
+static void progress_parts(const struct progress *p, char part[P_NPARTS][80])
+{
+	char a[RENDER_NUM_MAX], b[RENDER_NUM_MAX];
+
+	render_size(a, sizeof a, p->done);
+	render_size(b, sizeof b, p->size);
+	snprintf(part[P_SIZES], 80, "%s of %s", a, b);
+	render_rate(part[P_RATE], 80, p->rate);
+	if (p->note)
+		snprintf(part[P_PEERS], 80, "%s", p->note);
+	else if (p->peers < 0)
+		snprintf(part[P_PEERS], 80, "%s peers", RENDER_UNKNOWN);
+	else
+		snprintf(part[P_PEERS], 80, "%" PRId64 " peer%s", p->peers, p->peers == 1 ? "" : "s");
+	render_eta(a, sizeof a, p->eta);
+	if (p->note)
+		part[P_ETA][0] = '\0';
+	else
+		snprintf(part[P_ETA], 80, "ETA %s", a);
+}
+
+void render_progress(struct sta_buf *out, const struct progress *p, size_t width)
+{
+	enum { BAR_MIN = 10, BAR_MAX = 40, BAR_PIPE = 20 };
+	char part[P_NPARTS][80], pct[RENDER_NUM_MAX], bar[BAR_MAX + 3];
+	size_t rest, bw = BAR_PIPE;
+	int drop = -1;
+
+	progress_parts(p, part);
+	render_percent(pct, sizeof pct, p->done, p->size);
+	/* Drop parts until a bar of BAR_MIN fits; the last column is left
+	 * free, where a terminal would wrap. rest: all but the bar's cells. */
+	for (;;) {
+		rest = 9; /* "[", "] ", the percentage */
+		for (int i = drop + 1; i < P_NPARTS; i++)
+			rest += part[i][0] ? 2 + strlen(part[i]) : 0;
+		if (width == 0 || rest + BAR_MIN < width || drop + 1 == P_PEERS)
+			break;
+		drop++;
+	}
+	if (width) {
+		bw = width > rest + 1 ? width - rest - 1 : 0;
+		bw = bw > BAR_MAX ? BAR_MAX : bw;
+	}
+	size_t start = out->len;
+	if (bw >= 3) {
+		render_bar(bar, sizeof bar, p->done, p->size, bw);
+		buf_printf(out, "%s ", bar);
+	}
+	buf_printf(out, "%6s", pct);
+	for (int i = drop + 1; i < P_NPARTS; i++)
+		if (part[i][0])
+			buf_printf(out, "  %s", part[i]);
+	/* Narrower than the percentage and the note: cut. */
+	if (width && out->len - start >= width)
+		out->len = start + width - 1;
 }
 
 /* Characters that would let a hostile name move the cursor, recolour the
@@ -243,39 +308,27 @@ bool render_json(struct sta_buf *out, const struct be_doc *doc, const struct be_
 	return false;
 }
 
-size_t render_field(struct sta_buf *out, const struct be_doc *doc, const struct be_node *dict,
-                    const char *key)
+size_t render_str(struct sta_buf *out, struct ctl_str s)
 {
-	size_t len;
-	const uint8_t *s = dict ? be_dict_get_str(doc, dict, key, &len) : NULL;
-
-	if (!s) {
+	if (!s.p) {
 		buf_append_str(out, RENDER_UNKNOWN);
 		return 1;
 	}
-	return render_text(out, s, len);
+	return render_text(out, (const uint8_t *)s.p, s.len);
 }
 
-bool field_int(const struct be_doc *doc, const struct be_node *dict, const char *key,
-               int64_t *out)
+void render_count(char *out, size_t outsz, int64_t v)
 {
-	return dict && be_dict_get_int(doc, dict, key, out);
+	if (v < 0)
+		snprintf(out, outsz, "%s", RENDER_UNKNOWN);
+	else
+		snprintf(out, outsz, "%" PRId64, v);
 }
 
-int64_t field_count(const struct be_doc *doc, const struct be_node *dict, const char *key)
-{
-	int64_t v;
-
-	if (!field_int(doc, dict, key, &v) || v < 0)
-		return -1;
-	return v;
-}
-
-void table_init(struct table *t, size_t ncols, const char *const *heads, uint32_t right_mask)
+void table_init(struct table *t, size_t ncols, const struct table_col *cols)
 {
 	t->ncols = ncols;
-	t->heads = heads;
-	t->right_mask = right_mask;
+	t->cols = cols;
 	t->cells = NULL;
 	t->ncells = 0;
 }
@@ -286,26 +339,44 @@ void table_add(struct table *t, const char *cell)
 	t->cells[t->ncells++] = xstrdup(cell);
 }
 
-/* How many bytes of cell fit in max_width cells (room left for "..."
- * when it must be cut); *width gets the display width including "...". */
-static size_t cell_cut(const char *cell, size_t max_width, size_t *width)
+void table_add_str(struct table *t, struct ctl_str s)
+{
+	struct sta_buf b = STA_BUF_INIT;
+
+	render_str(&b, s);
+	table_add(t, buf_cstr(&b));
+	buf_free(&b);
+}
+
+void table_add_num(struct table *t, void (*fmt)(char *, size_t, int64_t), int64_t v)
+{
+	char num[RENDER_NUM_MAX];
+
+	fmt(num, sizeof num, v);
+	table_add(t, num);
+}
+
+/* How many bytes of cell fit in max_width columns, with room left for
+ * "..." unless prefix; *width gets the display width including "...". */
+static size_t cell_cut(const char *cell, size_t max_width, bool prefix, size_t *width)
 {
 	const uint8_t *s = (const uint8_t *)cell;
 	size_t len = strlen(cell), used = 0, i = 0;
+	size_t mark = prefix ? 0 : 3;
 
 	*width = text_width(cell);
-	if (*width <= max_width || max_width < 4)
+	if (*width <= max_width || max_width < mark + 1)
 		return len;
 	while (i < len) {
 		uint32_t cp;
 		size_t n = utf8_decode(s + i, len - i, &cp);
 		size_t cw = n ? cp_width(cp) : 1;
-		if (used + cw > max_width - 3)
+		if (used + cw > max_width - mark)
 			break;
 		used += cw;
 		i += n ? n : 1;
 	}
-	*width = used + 3;
+	*width = used + mark;
 	return i;
 }
 
@@ -315,40 +386,105 @@ static void pad(struct sta_buf *out, size_t n)
 		buf_append_byte(out, ' ');
 }
 
+/* widths[c] == 0: the column is left out. */
 static void table_row(const struct table *t, struct sta_buf *out, const char *const *row,
-                      const size_t *widths, size_t max_width)
+                      const size_t *widths)
 {
+	bool first = true;
+	size_t last = 0;
+
+	for (size_t c = 0; c < t->ncols; c++)
+		if (widths[c])
+			last = c;
 	for (size_t c = 0; c < t->ncols; c++) {
-		size_t w, keep = cell_cut(row[c], max_width, &w);
-		size_t gap = widths[c] - w;
-		bool right = t->right_mask & (1u << c);
-		if (c)
+		const struct table_col *col = &t->cols[c];
+		if (widths[c] == 0)
+			continue;
+		size_t w, keep = cell_cut(row[c], widths[c], col->prefix, &w);
+		size_t gap = widths[c] > w ? widths[c] - w : 0;
+		if (!first)
 			buf_append_str(out, "  ");
-		if (right)
+		first = false;
+		if (col->right)
 			pad(out, gap);
 		buf_append(out, row[c], keep);
-		if (keep < strlen(row[c]))
+		if (keep < strlen(row[c]) && !col->prefix)
 			buf_append_str(out, "...");
-		if (!right && c + 1 < t->ncols)
+		if (!col->right && c != last)
 			pad(out, gap);
 	}
 	buf_append_byte(out, '\n');
 }
 
-void table_render(const struct table *t, struct sta_buf *out, size_t max_width)
+static size_t total_width(const struct table *t, const size_t *widths)
+{
+	size_t sum = 0, n = 0;
+
+	for (size_t c = 0; c < t->ncols; c++)
+		if (widths[c]) {
+			sum += widths[c];
+			n++;
+		}
+	return n ? sum + 2 * (n - 1) : 0;
+}
+
+/* Cuts column c down towards floor (never below its head) by what the
+ * table is too wide. */
+static void table_cut(const struct table *t, size_t *widths, size_t width, size_t c,
+                      size_t floor)
+{
+	size_t total = total_width(t, widths);
+
+	if (floor < text_width(t->cols[c].head))
+		floor = text_width(t->cols[c].head);
+	if (total <= width || widths[c] <= floor)
+		return;
+	widths[c] -= total - width < widths[c] - floor ? total - width : widths[c] - floor;
+}
+
+/* Until the table fits: info-hashes go down to their prefix, other
+ * columns that may be cut to a readable width, then columns are dropped
+ * by rank, then cut columns go down to their minimum. */
+static void table_fit(const struct table *t, size_t *widths, size_t width)
+{
+	enum { READABLE = 20 };
+
+	for (size_t c = 0; c < t->ncols; c++)
+		if (t->cols[c].min && t->cols[c].prefix)
+			table_cut(t, widths, width, c, t->cols[c].min);
+	for (size_t c = 0; c < t->ncols; c++)
+		if (t->cols[c].min && !t->cols[c].prefix)
+			table_cut(t, widths, width, c,
+			          t->cols[c].min > READABLE ? t->cols[c].min : READABLE);
+	for (unsigned rank = 1; rank < 256 && total_width(t, widths) > width; rank++)
+		for (size_t c = 0; c < t->ncols; c++)
+			if (t->cols[c].drop == rank)
+				widths[c] = 0;
+	for (size_t c = 0; c < t->ncols; c++)
+		if (t->cols[c].min && widths[c])
+			table_cut(t, widths, width, c, t->cols[c].min);
+}
+
+void table_render(const struct table *t, struct sta_buf *out, size_t width)
 {
 	size_t *widths = xcalloc(t->ncols, sizeof *widths);
+	const char **heads = xcalloc(t->ncols, sizeof *heads);
 
 	for (size_t i = 0; i < t->ncols + t->ncells; i++) {
-		const char *cell = i < t->ncols ? t->heads[i] : t->cells[i - t->ncols];
 		size_t c = i % t->ncols, w;
-		cell_cut(cell, max_width, &w);
+		const char *cell = i < t->ncols ? t->cols[c].head : t->cells[i - t->ncols];
+		size_t max = t->cols[c].max ? t->cols[c].max : SIZE_MAX;
+		cell_cut(cell, max, t->cols[c].prefix, &w);
 		if (w > widths[c])
 			widths[c] = w;
+		heads[c] = t->cols[c].head;
 	}
-	table_row(t, out, t->heads, widths, max_width);
+	if (width)
+		table_fit(t, widths, width);
+	table_row(t, out, heads, widths);
 	for (size_t r = 0; r + t->ncols <= t->ncells; r += t->ncols)
-		table_row(t, out, (const char *const *)t->cells + r, widths, max_width);
+		table_row(t, out, (const char *const *)t->cells + r, widths);
+	free(heads);
 	free(widths);
 }
 

@@ -12,6 +12,7 @@
 
 #include "bencode.h"
 #include "buf.h"
+#include "ctl_msg.h"
 
 #define RENDER_UNKNOWN "?"
 /* Enough for any output of the fixed-width helpers below. */
@@ -29,17 +30,27 @@ void render_percent(char *out, size_t outsz, int64_t done, int64_t total);
  * an unknown total draws an empty bar. */
 void render_bar(char *out, size_t outsz, int64_t done, int64_t total, size_t width);
 
-/* One progress line without a newline, e.g.
+/* One progress line without a newline that fits in width columns (0: no
+ * limit), e.g.
  * "[####------]  42.0%  1.2 MiB of 2.9 MiB  3.4 MB/s  5 peers  ETA 0:00:01".
- * Negative fields are unknown and print as "?". */
+ * When narrow, the bar shrinks, then the byte counts, the rate and the
+ * peers go. Negative fields are unknown and print as "?". A note (see
+ * progress_note) stands in for the peers and the ETA. */
 struct progress {
 	int64_t size;
 	int64_t done;
 	int64_t rate;
 	int64_t peers;
 	int64_t eta;
+	const char *note;
 };
-void render_progress(struct sta_buf *out, const struct progress *p, size_t bar_width);
+void render_progress(struct sta_buf *out, const struct progress *p, size_t width);
+/* What a progress line should say instead of peers and ETA, or NULL: the
+ * torrent is paused, closed or being checked, or no peer is connected and
+ * no seeder is known ("no seeders known; waiting"). */
+const char *progress_note(const struct ctl_torrent *t);
+/* Uploaded per downloaded byte from thousandths: "1.25"; "?" when < 0. */
+void render_ratio(char *out, size_t outsz, int64_t milli);
 
 /* Appends s[0..len) made safe for a terminal: valid UTF-8 is kept, except
  * control characters (C0, DEL, C1) and bidi overrides, which become \xNN
@@ -52,30 +63,43 @@ size_t text_width(const char *s);
  * back, when the value nests deeper than the control protocol allows. */
 bool render_json(struct sta_buf *out, const struct be_doc *doc, const struct be_node *n);
 
-/* Typed field access for reply dicts. render_field appends the string at
- * key (escaped) or "?" and returns its display width; field_int is false
- * when the key is missing or not an integer. */
-size_t render_field(struct sta_buf *out, const struct be_doc *doc, const struct be_node *dict,
-                    const char *key);
-bool field_int(const struct be_doc *doc, const struct be_node *dict, const char *key,
-               int64_t *out);
-/* The integer at key, or -1 when it is missing, wrong-typed or negative. */
-int64_t field_count(const struct be_doc *doc, const struct be_node *dict, const char *key);
+/* Appends a string from stad made safe (render_text), or "?" when absent;
+ * returns its display width. */
+size_t render_str(struct sta_buf *out, struct ctl_str s);
+/* A count, or "?" when negative. */
+void render_count(char *out, size_t outsz, int64_t v);
 
-/* Left- or right-aligned columns, two spaces apart, wide cells cut to
- * max_width with "...". Cells are copied; add them row by row. */
+/* Columns two spaces apart that fit a terminal. A column's cells are cut
+ * to max columns with "..." (0: never); when the table is wider than the
+ * width it is rendered at, columns with a min are cut down towards it
+ * first (prefix: without "...", for info-hashes, whose prefixes still
+ * name a torrent), then columns with a drop rank are left out, lowest
+ * rank first. */
+struct table_col {
+	const char *head;
+	bool right;       /* right-aligned */
+	bool prefix;
+	uint8_t max;
+	uint8_t min;
+	uint8_t drop;
+};
+
 struct table {
 	size_t ncols;
-	const char *const *heads;
-	uint32_t right_mask; /* bit i: column i is right-aligned */
+	const struct table_col *cols;
 	char **cells;
 	size_t ncells;
 };
 
-void table_init(struct table *t, size_t ncols, const char *const *heads, uint32_t right_mask);
+void table_init(struct table *t, size_t ncols, const struct table_col *cols);
 void table_add(struct table *t, const char *cell);
-/* Appends the header and rows, each line ending in '\n'. */
-void table_render(const struct table *t, struct sta_buf *out, size_t max_width);
+/* A cell from a string of stad's (render_str), or a number formatted by fmt
+ * (render_size, render_rate, render_count, render_ratio). */
+void table_add_str(struct table *t, struct ctl_str s);
+void table_add_num(struct table *t, void (*fmt)(char *, size_t, int64_t), int64_t v);
+/* Appends the header and rows, each line ending in '\n', in at most width
+ * columns (0: no limit) where cutting and dropping columns allows. */
+void table_render(const struct table *t, struct sta_buf *out, size_t width);
 void table_free(struct table *t);
 
 /* Makes b->data a C string without counting the NUL in b->len. */

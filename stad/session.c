@@ -16,9 +16,13 @@
 #include <unistd.h>
 
 #include "announcer.h"
+#include "dht.h"
 #include "bencode.h"
+#include "ctl_msg.h"
 #include "hex.h"
 #include "log.h"
+#include "lsd_service.h"
+#include "lsd_source.h"
 #include "magnet_torrent.h"
 #include "notify.h"
 #include "peer.h"
@@ -175,6 +179,8 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 		next = TAILQ_NEXT(p, link);
 		peer_tick(p);
 	}
+	if (s->lsd && !s->closed)
+		lsd_service_tick(s->lsd, s->now);
 	if (s->ticks % STATUS_EVERY == 0) {
 		session_summary(s, line, sizeof line);
 		notify_status("%s", line);
@@ -187,6 +193,24 @@ static void set_tracker(struct session *s, const char *url)
 	s->tracker_url = url[0] ? xstrdup(url) : NULL;
 	s->tier.urls = &s->tracker_url;
 	s->tier.n_urls = s->tracker_url ? 1 : 0;
+}
+
+/* RC4 for MSE/PE when the config asks for encryption. Without it,
+ * "require" is an error and "prefer" runs in plaintext. */
+static bool load_cipher(struct session *s, const struct sconfig *cfg)
+{
+	enum sconfig_encryption e = sconfig_encryption(cfg);
+	char err[256];
+
+	if (e == SCONFIG_ENC_OFF || s->cipher.rc4 != NULL ||
+	    mse_cipher_load(&s->cipher, err, sizeof err))
+		return true;
+	if (e == SCONFIG_ENC_REQUIRE) {
+		log_err("encryption = \"require\": %s", err);
+		return false;
+	}
+	log_warn("%s; peer connections stay in plaintext", err);
+	return true;
 }
 
 bool session_init(struct session *s, struct event_base *base, const struct sconfig *cfg)
@@ -203,7 +227,7 @@ bool session_init(struct session *s, struct event_base *base, const struct sconf
 	make_peer_id(s->peer_id);
 	set_tracker(s, cfg->tracker);
 	piece_pool_init(&s->pool, (uint64_t)cfg->cache_size);
-	if (!make_state_dirs(cfg) || !listen_peers(s))
+	if (!make_state_dirs(cfg) || !load_cipher(s, cfg) || !listen_peers(s))
 		return false;
 	s->wp = workpool_new(base, (unsigned)cfg->workers);
 	if (s->wp == NULL)
@@ -214,11 +238,14 @@ bool session_init(struct session *s, struct event_base *base, const struct sconf
 	s->ann = announcer_new(base, s->dns, session_source(s), s->peer_id, s->port, arc4random());
 	if (s->ann == NULL)
 		return false;
+	s->dht = dht_start(base, s->dns, cfg, s->port);
 	s->reaper = event_new(base, -1, 0, reap_cb, s);
 	s->tick = event_new(base, -1, EV_PERSIST, tick_cb, s);
 	if (s->reaper == NULL || s->tick == NULL || event_add(s->tick, &one) < 0)
 		return false;
 	s->share = share_new(s);
+	if (cfg->lsd)
+		s->lsd = lsd_source_start(s);
 	return true;
 }
 
@@ -233,6 +260,15 @@ void session_reload(struct session *s, const struct sconfig *cfg)
 	s->cfg = cfg;
 	piece_pool_set_budget(&s->pool, (uint64_t)cfg->cache_size);
 	set_tracker(s, cfg->tracker);
+	load_cipher(s, cfg);
+	if (cfg->lsd && s->lsd == NULL) {
+		s->lsd = lsd_source_start(s);
+	} else if (!cfg->lsd && s->lsd) {
+		lsd_service_free(s->lsd);
+		s->lsd = NULL;
+	}
+	if (s->dht)
+		dht_reload(s->dht, cfg);
 }
 
 /* ---- the torrent table ---- */
@@ -526,27 +562,36 @@ unsigned session_start(struct session *s)
 	return n;
 }
 
-bool session_status(struct session *s, const char *filter, bool peers, struct sta_buf *out,
+bool session_status(struct session *s, const char *filter, bool peers, struct ctl_status *out,
                     char *err, size_t errlen)
 {
-	struct torrent *t;
+	struct torrent *t, *only = NULL;
 
-	if (filter) {
-		t = session_lookup(s, filter, err, errlen);
-		if (t == NULL)
-			return false;
-		be_enc_cstr(out, "torrents");
-		be_enc_list_begin(out);
-		torrent_status(t, peers, out);
-		be_enc_end(out);
-		return true;
+	if (filter && (only = session_lookup(s, filter, err, errlen)) == NULL)
+		return false;
+	*out = (struct ctl_status){ .closed = s->closed };
+	if (s->dht) {
+		struct dht_health h;
+		dht_health(s->dht, &h);
+		out->dht = xmalloc(sizeof *out->dht);
+		*out->dht = (struct ctl_dht){ .good_nodes = h.good, .lookups = h.lookups,
+			                      .nodes = h.nodes, .nodes6 = h.nodes6,
+			                      .stored_peers = h.stored_peers };
 	}
-	be_enc_cstr(out, "torrents");
-	be_enc_list_begin(out);
+	/* Never NULL: the list is sent even when empty. */
+	out->torrents = xcalloc(only ? 1 : s->n_torrents + 1, sizeof *out->torrents);
 	TAILQ_FOREACH(t, &s->torrents, link)
-		torrent_status(t, peers, out);
-	be_enc_end(out);
+		if (!only || t == only)
+			torrent_status(t, peers, &out->torrents[out->n_torrents++]);
 	return true;
+}
+
+void session_status_free(struct ctl_status *st)
+{
+	for (size_t i = 0; i < st->n_torrents; i++)
+		torrent_status_free(&st->torrents[i]);
+	st->n_torrents = 0;
+	ctl_status_free(st);
 }
 
 void session_summary(struct session *s, char *out, size_t outsz)
@@ -589,6 +634,7 @@ void session_fini(struct session *s)
 		torrent_free(t);
 	}
 	announcer_free(s->ann);
+	dht_stop(s->dht);
 	if (s->dns)
 		evdns_base_free(s->dns, 0);
 	piece_pool_fini(&s->pool);
@@ -598,4 +644,6 @@ void session_fini(struct session *s)
 		event_free(s->reaper);
 	free(s->bans);
 	free(s->tracker_url);
+	mse_cipher_unload(&s->cipher);
+	lsd_service_free(s->lsd);
 }

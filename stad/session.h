@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "metainfo.h"
+#include "mse.h"
 #include "piece_pool.h"
 #include "resume.h"
 
@@ -20,12 +21,15 @@ struct event;
 struct event_base;
 struct evdns_base;
 struct evconnlistener;
+struct lsd_service;
 struct workpool;
 struct announcer;
 struct sconfig;
 struct torrent;
 struct peer;
 struct share_state;
+struct dht;
+struct ctl_status;
 
 #define SESSION_MAX_BANS 4096
 
@@ -45,6 +49,7 @@ struct session {
 	const struct sconfig *cfg;      /* main's; swapped on reload */
 	struct workpool *wp;
 	struct announcer *ann;
+	struct dht *dht;                /* NULL when off */
 	uint8_t peer_id[20];
 	uint16_t port;
 	struct sockaddr_storage src;    /* the listen address, when not a wildcard */
@@ -64,6 +69,8 @@ struct session {
 	struct ban *bans;
 	size_t n_bans;
 	struct piece_pool pool;
+	struct mse_cipher cipher;       /* RC4 for MSE/PE; cipher.rc4 NULL: not loaded */
+	struct lsd_service *lsd;        /* local service discovery; NULL when off */
 	struct share_state *share;
 	bool closed;                    /* CLOSE: no announces, no sharing */
 	bool stopping;                  /* shutting down: flush resume after each job */
@@ -141,10 +148,12 @@ void session_close(struct session *s, void (*done)(void *arg), void *arg);
 /* START: (re)announce every torrent; returns how many. */
 unsigned session_start(struct session *s);
 
-/* Appends the STATUS reply dict entries for torrents matching filter (NULL
- * = all); false with err when the filter matches nothing. */
-bool session_status(struct session *s, const char *filter, bool peers, struct sta_buf *out,
+/* Fills *out with the STATUS of the torrents matching filter (NULL = all;
+ * see session_lookup); false with err when it matches nothing. Free with
+ * session_status_free. */
+bool session_status(struct session *s, const char *filter, bool peers, struct ctl_status *out,
                     char *err, size_t errlen);
+void session_status_free(struct ctl_status *st);
 /* "3 torrents, 1 downloading, 48 MB/s down" for systemd STATUS=. */
 void session_summary(struct session *s, char *out, size_t outsz);
 

@@ -185,7 +185,7 @@ static char *parent_dir(const char *path)
 	return dir;
 }
 
-static struct torrent *add_share(struct hash_job *h, char *err, size_t errlen)
+static struct torrent *add_share(struct hash_job *h, bool *added, char *err, size_t errlen)
 {
 	struct session *s = h->sh->s;
 	struct resume_data rd;
@@ -199,6 +199,7 @@ static struct torrent *add_share(struct hash_job *h, char *err, size_t errlen)
 	t = session_add_torrent(s, &h->job.mi, rd.data_dir, &rd, true, true, &existing, err,
 	                        errlen);
 	resume_data_free(&rd);
+	*added = t != NULL;
 	if (t == NULL)
 		return existing;
 	t->resume_dirty = true;
@@ -213,18 +214,24 @@ static void hash_done(struct work_item *item)
 {
 	struct hash_job *h = container_of(item, struct hash_job, job.item);
 	struct torrent *t = NULL;
+	size_t plen = strlen(h->job.path);
+	bool added = false;
 	char err[512];
 
 	if (h->sh->s->stopping)
 		goto out;
 	if (item->status < 0) {
-		snprintf(err, sizeof err, "cannot share %s: %s", h->job.path, h->job.err);
+		/* Most reasons start with the path already. */
+		if (strncmp(h->job.err, h->job.path, plen) == 0 && h->job.err[plen] == ':')
+			snprintf(err, sizeof err, "cannot share %s", h->job.err);
+		else
+			snprintf(err, sizeof err, "cannot share %s: %s", h->job.path, h->job.err);
 		log_err("%s", err);
 	} else {
-		t = add_share(h, err, sizeof err);
+		t = add_share(h, &added, err, sizeof err);
 	}
 	if (h->cb)
-		h->cb(h->arg, h->cookie, t, t ? NULL : err);
+		h->cb(h->arg, h->cookie, t, added, t ? NULL : err);
 out:
 	share_hash_free(&h->job);
 	free(h);

@@ -36,9 +36,11 @@ bool share_is_shared(struct session *s, const uint8_t info_hash[20]);
  * otherwise) and hashes every new entry of share_dir. */
 void share_scan(struct share_state *sh);
 
-/* Called once when a SHARE finishes: t is the torrent (new or already
- * known), or NULL with error set. Not called at shutdown. */
-typedef void (*share_done_fn)(void *arg, uint64_t cookie, struct torrent *t, const char *error);
+/* Called once when a SHARE finishes: t is the torrent (added says whether
+ * it is new or was known already), or NULL with error set. Not called at
+ * shutdown. */
+typedef void (*share_done_fn)(void *arg, uint64_t cookie, struct torrent *t, bool added,
+                              const char *error);
 /* Hashes path (absolute) on a worker and seeds it. */
 void share_path(struct share_state *sh, const char *path, share_done_fn cb, void *arg,
                 uint64_t cookie);

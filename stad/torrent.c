@@ -12,9 +12,12 @@
 #include <unistd.h>
 
 #include "announcer.h"
+#include "dht.h"
+#include "dht_source.h"
 #include "bencode.h"
 #include "catalog_client.h"
 #include "choker.h"
+#include "ctl_msg.h"
 #include "hex.h"
 #include "log.h"
 #include "metadata.h"
@@ -57,6 +60,7 @@ struct torrent *torrent_new(struct session *s, struct metainfo *mi, const char *
 	t->data_dir = xstrdup(data_dir);
 	t->shared = shared;
 	t->state = TS_CHECKING;
+	t->tracker_seeders = -1;
 	TAILQ_INIT(&t->peers);
 	if (t->mi.n_pieces == 0) {
 		t->meta = metadata_fetch_new();
@@ -91,6 +95,8 @@ void torrent_take_metainfo(struct torrent *t, struct metainfo *mi)
 	new_picker(t);
 	t->state = TS_CHECKING;
 	t->resume_dirty = true;
+	if (t->mi.is_private)
+		dht_source_stop(t); /* BEP 27: a private torrent stays out of the DHT */
 }
 
 /* ---- opening and re-checking (worker) ---- */
@@ -416,6 +422,7 @@ static void completed(struct torrent *t)
 	}
 	if (t->sub && !t->completed_sent)
 		announcer_completed(t->sub);
+	dht_source_completed(t);
 	t->completed_sent = true;
 	torrent_flush_resume(t);
 	session_torrent_event(t->s, t->mi.info_hash);
@@ -686,6 +693,7 @@ static void ann_result(void *arg, const struct announce_result *r)
 	}
 	log_debug("%s: announce to %s: %s", t->hex, r->tracker, r->status);
 	t->announced_ok = true;
+	t->tracker_seeders = r->seeders;
 	torrent_superseed_seeders(t, r->seeders);
 	free(t->cand);
 	t->cand = n ? xmalloc(n * sizeof *t->cand) : NULL;
@@ -711,6 +719,7 @@ bool torrent_announce(struct torrent *t)
 		t->sub = announcer_add(s->ann, t->mi.info_hash, &s->tier, s->tier.n_urls ? 1 : 0,
 		                       &cbs, t);
 	}
+	dht_source_start(t);
 	if (t->announced_ok)
 		torrent_publish(t);
 	return true;
@@ -750,6 +759,7 @@ static void stop_announcing(struct torrent *t)
 	if (t->sub)
 		announcer_remove(t->sub, true);
 	t->sub = NULL;
+	dht_source_stop(t);
 	t->announced_ok = false;
 	if (t->publish)
 		catalog_client_cancel(t->publish);
@@ -802,6 +812,7 @@ void torrent_close(struct torrent *t)
 {
 	close_peers(t, "closing");
 	t->sub = NULL; /* announcer_stop_all sends the stopped */
+	dht_source_stop(t); /* the DHT has no goodbye: announces expire */
 	t->announced_ok = false;
 	t->n_cand = 0;
 	if (t->publish)
@@ -914,8 +925,9 @@ void torrent_tick(struct torrent *t)
 
 const char *torrent_state_name(const struct torrent *t)
 {
-	static const char *const names[] = { "metadata", "checking", "downloading", "seeding",
-		                             "paused", "error" };
+	static const char *const names[] = { CTL_STATE_METADATA, CTL_STATE_CHECKING,
+		                             CTL_STATE_DOWNLOADING, CTL_STATE_SEEDING,
+		                             CTL_STATE_PAUSED, CTL_STATE_ERROR };
 	return names[t->state];
 }
 
@@ -937,23 +949,24 @@ bool torrent_is_complete(const struct torrent *t)
 	return t->meta == NULL && picker_is_complete(t->picker);
 }
 
-static void peer_status(const struct peer *p, struct sta_buf *out)
+/* flags: heap, freed by torrent_status_free. */
+static void peer_status(const struct peer *p, struct ctl_peer *out)
 {
 	char flags[16];
 
 	peer_flags(p, flags, sizeof flags);
-	be_enc_dict_begin(out);
-	be_enc_kv_cstr(out, "addr", p->addr_str);
-	be_enc_kv_int(out, "blocks", (int64_t)p->blocks_down);
-	be_enc_kv_int(out, "blocks_up", (int64_t)p->blocks_up);
-	be_enc_kv_cstr(out, "client", p->client);
-	be_enc_kv_int(out, "down", (int64_t)p->bytes_down);
-	be_enc_kv_int(out, "down_rate", (int64_t)p->rate_down);
-	be_enc_kv_cstr(out, "flags", flags);
-	be_enc_kv_int(out, "hash_fails", p->hash_fails);
-	be_enc_kv_int(out, "up", (int64_t)p->bytes_up);
-	be_enc_kv_int(out, "up_rate", (int64_t)p->rate_up);
-	be_enc_end(out);
+	*out = (struct ctl_peer){
+		.addr = ctl_str_c(p->addr_str),
+		.blocks = (int64_t)p->blocks_down,
+		.blocks_up = (int64_t)p->blocks_up,
+		.client = ctl_str_c(p->client),
+		.down = (int64_t)p->bytes_down,
+		.down_rate = (int64_t)p->rate_down,
+		.flags = ctl_str_c(xstrdup(flags)),
+		.hash_fails = p->hash_fails,
+		.up = (int64_t)p->bytes_up,
+		.up_rate = (int64_t)p->rate_up,
+	};
 }
 
 int64_t torrent_eta(const struct torrent *t)
@@ -977,38 +990,73 @@ unsigned torrent_seeds(const struct torrent *t)
 	return n;
 }
 
-void torrent_status(const struct torrent *t, bool peers, struct sta_buf *out)
+/* Uploaded per byte downloaded, x 1000; per byte verified when nothing
+ * was downloaded (a share), as Transmission counts it. */
+static int64_t ratio_milli(const struct torrent *t)
+{
+	uint64_t base = t->downloaded ? t->downloaded : torrent_bytes_done(t);
+
+	return base ? (int64_t)((double)t->uploaded * 1000 / (double)base) : 0;
+}
+
+/* A CLOSE stops every transfer: say so rather than "seeding". */
+static const char *status_state(const struct torrent *t)
+{
+	bool active = t->state == TS_DOWNLOADING || t->state == TS_SEEDING;
+
+	return t->s->closed && active ? CTL_STATE_CLOSED : torrent_state_name(t);
+}
+
+static void peers_status(const struct torrent *t, struct ctl_torrent *out)
 {
 	const struct peer *p;
+	size_t n = 0;
 
-	be_enc_dict_begin(out);
-	be_enc_kv_int(out, "done", (int64_t)torrent_bytes_done(t));
-	be_enc_kv_int(out, "down_rate", (int64_t)t->rate_down);
-	be_enc_kv_int(out, "downloaded", (int64_t)t->downloaded);
-	if (t->state == TS_ERROR)
-		be_enc_kv_cstr(out, "error", t->error);
-	be_enc_kv_int(out, "eta", torrent_eta(t));
-	be_enc_kv_str(out, "info_hash", t->hex, 40);
-	be_enc_kv_cstr(out, "name", t->mi.name);
-	if (peers) {
-		be_enc_cstr(out, "peer_list");
-		be_enc_list_begin(out);
-		TAILQ_FOREACH(p, &t->peers, link)
-			if (p->hs_done)
-				peer_status(p, out);
-		be_enc_end(out);
-	}
-	be_enc_kv_int(out, "peers", t->n_peers);
-	be_enc_kv_int(out, "pieces", t->mi.n_pieces);
-	be_enc_kv_int(out, "pieces_done", t->meta ? 0 : picker_have_count(t->picker));
-	be_enc_kv_int(out, "seeds", torrent_seeds(t));
-	be_enc_kv_int(out, "shared", t->shared);
-	be_enc_kv_int(out, "size", (int64_t)t->mi.total_length);
-	be_enc_kv_cstr(out, "state", torrent_state_name(t));
-	be_enc_kv_int(out, "super_seeding", t->ss != NULL);
-	be_enc_kv_cstr(out, "tracker", t->sub ? announcer_sub_status(t->sub) : "");
-	be_enc_kv_int(out, "up_rate", (int64_t)t->rate_up);
-	be_enc_kv_int(out, "uploaded", (int64_t)t->uploaded);
-	be_enc_kv_int(out, "wasted", (int64_t)t->wasted);
-	be_enc_end(out);
+	TAILQ_FOREACH(p, &t->peers, link)
+		n += p->hs_done;
+	/* Never NULL: the list is sent even when empty. */
+	out->peer_list = xcalloc(n ? n : 1, sizeof *out->peer_list);
+	TAILQ_FOREACH(p, &t->peers, link)
+		if (p->hs_done)
+			peer_status(p, &out->peer_list[out->n_peer_list++]);
+}
+
+void torrent_status(const struct torrent *t, bool peers, struct ctl_torrent *out)
+{
+	*out = (struct ctl_torrent){
+		.complete = torrent_is_complete(t),
+		.done = (int64_t)torrent_bytes_done(t),
+		.down_rate = (int64_t)t->rate_down,
+		.downloaded = (int64_t)t->downloaded,
+		.error = ctl_str_c(t->state == TS_ERROR ? t->error : NULL),
+		.eta = torrent_eta(t),
+		.info_hash = { t->hex, 40 },
+		.name = ctl_str_c(t->mi.name),
+		.path = ctl_str_c(xasprintf("%s/%s", t->data_dir, t->mi.name)),
+		.peers = t->n_peers,
+		.pieces = t->mi.n_pieces,
+		.pieces_done = t->meta ? 0 : picker_have_count(t->picker),
+		.ratio_milli = ratio_milli(t),
+		.seeds = torrent_seeds(t),
+		.shared = t->shared,
+		.size = (int64_t)t->mi.total_length,
+		.state = ctl_str_c(status_state(t)),
+		.super_seeding = t->ss != NULL,
+		.tracker = ctl_str_c(t->sub ? announcer_sub_status(t->sub) : ""),
+		.tracker_seeders = t->tracker_seeders,
+		.up_rate = (int64_t)t->rate_up,
+		.uploaded = (int64_t)t->uploaded,
+		.wasted = (int64_t)t->wasted,
+		.dht = ctl_str_c(t->dht_sub ? dht_sub_status(t->dht_sub) : ""),
+	};
+	if (peers)
+		peers_status(t, out);
+}
+
+void torrent_status_free(struct ctl_torrent *c)
+{
+	for (size_t i = 0; i < c->n_peer_list; i++)
+		free((char *)c->peer_list[i].flags.p);
+	free((char *)c->path.p);
+	ctl_torrent_free(c);
 }

@@ -38,8 +38,10 @@ enum torrent_state {
 };
 
 struct announce_sub;
+struct dht_sub;
 struct superseed;
 struct catalog_client_call;
+struct ctl_torrent;
 struct metadata_fetch;
 
 struct torrent {
@@ -62,6 +64,7 @@ struct torrent {
 	unsigned jobs;                  /* worker jobs holding this torrent */
 	struct piece_buf *pieces[TORRENT_PIECE_BUCKETS]; /* being assembled/verified */
 	struct announce_sub *sub;
+	struct dht_sub *dht_sub;        /* dht_source.h; NULL when not in the DHT */
 	struct catalog_client_call *publish;
 	bool published;
 	bool announced_ok;
@@ -83,6 +86,7 @@ struct torrent {
 	uint32_t done_peers;
 	uint64_t choker_round;
 	struct superseed *ss;           /* super-seeding (BEP 16), or NULL */
+	int64_t tracker_seeders;        /* in the last good announce; -1 before */
 	struct tracker_peer *cand;      /* from peer sources, not yet connected */
 	size_t n_cand;
 	/* Until a magnet link's info dict is in (metadata.c): mi holds only
@@ -140,8 +144,11 @@ bool torrent_wants_peers(const struct torrent *t);
 int64_t torrent_eta(const struct torrent *t);
 /* Connected peers that have every piece. */
 unsigned torrent_seeds(const struct torrent *t);
-/* Appends its STATUS dict. */
-void torrent_status(const struct torrent *t, bool peers, struct sta_buf *out);
+/* Fills *out with its STATUS entry, with its peers when peers. Strings
+ * point into t and its peers, except the path and the peers' flags, which
+ * are heap like the peer list: free with torrent_status_free. */
+void torrent_status(const struct torrent *t, bool peers, struct ctl_torrent *out);
+void torrent_status_free(struct ctl_torrent *c);
 /* Publishes the .torrent to the catalog (shared, after a good announce). */
 void torrent_publish(struct torrent *t);
 

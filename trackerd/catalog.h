@@ -2,15 +2,17 @@
  * by words, listed in pages and fetched by info-hash.
  *
  * An SQLite database (STATE_DIR/catalog/catalog.db, WAL journal) holds the
- * entries, their .torrent bodies and an FTS5 word index of the names; a
- * publish is acknowledged only after its transaction is durable, and a
- * transaction either commits whole or not at all. Memory holds only a table
- * from entry id to info-hash and last-seeded time, which search needs for
- * every candidate (20 + 4 bytes an entry), and SQLite's page caches.
+ * entries and their .torrent bodies; a publish is acknowledged only after
+ * its transaction is durable, and a transaction either commits whole or not
+ * at all. Memory holds the index (catalog_index.h): each entry's listing
+ * fields and name, the names by hash for exact lookups, and the names'
+ * words in posting lists for search, rebuilt from the database at start-up
+ * and updated after each commit. The .torrent bodies stay on disk.
  *
  * Threads: one writer connection behind a mutex (publish, withdraw, expiry
  * bookkeeping); each HTTP worker reads through a connection of its own
- * (reader index = worker index), so readers never wait for each other. */
+ * (reader index = worker index), and the index is behind a read-write lock
+ * that writers take only to apply a committed change. */
 #ifndef TRACKERD_CATALOG_H
 #define TRACKERD_CATALOG_H
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 
 #include "catalog_int.h"
@@ -23,14 +24,19 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS bodies(id INTEGER PRIMARY KEY, data BLOB NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS entries_name ON entries(name);"
 	"CREATE INDEX IF NOT EXISTS entries_size ON entries(size);"
-	"CREATE INDEX IF NOT EXISTS entries_added ON entries(added);"
-	"CREATE VIRTUAL TABLE IF NOT EXISTS words USING fts5(name, content='entries',"
-	" content_rowid='id', tokenize='unicode61 remove_diacritics 2', prefix='2 3');"
-	"CREATE TRIGGER IF NOT EXISTS entries_ai AFTER INSERT ON entries BEGIN"
-	" INSERT INTO words(rowid, name) VALUES (new.id, new.name); END;"
-	"CREATE TRIGGER IF NOT EXISTS entries_ad AFTER DELETE ON entries BEGIN"
-	" INSERT INTO words(words, rowid, name) VALUES ('delete', old.id, old.name);"
-	" DELETE FROM bodies WHERE id = old.id; END;";
+	"CREATE INDEX IF NOT EXISTS entries_added ON entries(added);";
+
+/* Version 1: the words of the names live in memory (catalog_index.c), so
+ * the FTS5 table that held them before goes, with its triggers. */
+static const char to_version_1[] =
+	"BEGIN IMMEDIATE;"
+	"DROP TRIGGER IF EXISTS entries_ai;"
+	"DROP TRIGGER IF EXISTS entries_ad;"
+	"DROP TABLE IF EXISTS words;"
+	"CREATE TRIGGER entries_ad AFTER DELETE ON entries BEGIN"
+	" DELETE FROM bodies WHERE id = old.id; END;"
+	"PRAGMA user_version = 1;"
+	"COMMIT;";
 
 void catalog_db_error(sqlite3 *db, const char *what)
 {
@@ -91,39 +97,74 @@ static sqlite3 *db_open(const char *path, int flags)
 	return db;
 }
 
-/* ---- the id table ---- */
+/* ---- the index ---- */
 
-/* Caller holds slots_lock for writing. */
-static void slot_set(struct catalog *cat, uint64_t id, const uint8_t *hash, uint32_t seen)
+static int64_t user_version(sqlite3 *db)
 {
-	if (id >= cat->n_slots) {
-		uint64_t n = cat->n_slots ? cat->n_slots : 1024;
-		while (n <= id)
-			n *= 2;
-		cat->slots = xreallocarray(cat->slots, n, sizeof *cat->slots);
-		memset(cat->slots + cat->n_slots, 0, (n - cat->n_slots) * sizeof *cat->slots);
-		cat->n_slots = n;
-	}
-	memcpy(cat->slots[id].info_hash, hash, 20);
-	cat->slots[id].seen = seen ? seen : 1;
+	sqlite3_stmt *st = catalog_prepare(db, "PRAGMA user_version");
+	int64_t v = -1;
+
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
 }
 
-static bool load_slots(struct catalog *cat)
+static bool migrate(sqlite3 *db)
 {
-	sqlite3_stmt *st = catalog_prepare(cat->wdb, "SELECT id, hash, seen FROM entries");
+	int64_t v = user_version(db);
+
+	if (v < 0)
+		return false;
+	if (v >= 1)
+		return true;
+	log_info("catalog database: dropping the word index of an earlier version (words are "
+	         "kept in memory now)");
+	if (exec(db, to_version_1))
+		return true;
+	exec(db, "ROLLBACK");
+	return false;
+}
+
+/* One row of the entries table as the index keeps it; false for a row
+ * that cannot be (a damaged hash or name, an id past the index's range). */
+static bool row_entry(sqlite3_stmt *st, int col, uint64_t id, struct cat_entry *e)
+{
+	const void *h = sqlite3_column_blob(st, col);
+
+	e->name = (const char *)sqlite3_column_text(st, col + 1);
+	if (h == NULL || sqlite3_column_bytes(st, col) != 20 || e->name == NULL ||
+	    id >= CAT_ID_MAX)
+		return false;
+	memcpy(e->info_hash, h, 20);
+	e->name_len = (uint32_t)sqlite3_column_bytes(st, col + 1);
+	e->size = (uint64_t)sqlite3_column_int64(st, col + 2);
+	e->added = sqlite3_column_int64(st, col + 3);
+	e->seen = (uint32_t)sqlite3_column_int64(st, col + 4);
+	return true;
+}
+
+static bool load_index(struct catalog *cat)
+{
+	sqlite3_stmt *st = catalog_prepare(cat->wdb, "SELECT id, hash, name, size, added, seen"
+	                                   " FROM entries");
+	struct cat_tokens words;
 	uint64_t n = 0;
 	int rc;
 
 	if (st == NULL)
 		return false;
+	cat_index_bulk(cat->index, true);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const void *h = sqlite3_column_blob(st, 1);
-		if (h == NULL || sqlite3_column_bytes(st, 1) != 20)
+		uint64_t id = (uint64_t)sqlite3_column_int64(st, 0);
+		struct cat_entry e;
+		if (!row_entry(st, 1, id, &e))
 			continue;
-		slot_set(cat, (uint64_t)sqlite3_column_int64(st, 0), h,
-		         (uint32_t)sqlite3_column_int64(st, 2));
+		cat_tokenize(&cat->w_tok, e.name, e.name_len, &words);
+		cat_index_add(cat->index, (uint32_t)id, &e, &words);
 		n++;
 	}
+	cat_index_bulk(cat->index, false);
 	sqlite3_finalize(st);
 	atomic_store(&cat->count, n);
 	if (rc != SQLITE_DONE)
@@ -152,26 +193,22 @@ static bool prepare_writer(struct catalog *cat)
 static bool open_reader(struct cat_reader *r, const char *path)
 {
 	r->db = db_open(path, SQLITE_OPEN_READWRITE);
-	if (r->db == NULL || !exec(r->db, READER_CACHE))
+	if (r->db == NULL || !exec(r->db, READER_CACHE) || !cat_tokenizer_open(&r->tok, r->db))
 		return false;
 	r->fetch = catalog_prepare(r->db, "SELECT b.data FROM entries e JOIN bodies b ON"
 	                           " b.id = e.id WHERE e.hash = ?1");
-	r->row = catalog_prepare(r->db, "SELECT hash, name, size, added FROM entries"
-	                         " WHERE id = ?1");
 	r->id_of_hash = catalog_prepare(r->db, "SELECT id, seen FROM entries WHERE hash = ?1");
-	r->words = catalog_prepare(r->db, "SELECT rowid FROM words WHERE words MATCH ?1"
-	                           " LIMIT ?2");
-	return r->fetch && r->row && r->id_of_hash && r->words;
+	return r->fetch && r->id_of_hash;
 }
 
 static void close_reader(struct cat_reader *r)
 {
-	sqlite3_stmt *st[] = { r->fetch, r->row, r->id_of_hash, r->words };
-
-	for (size_t i = 0; i < sizeof st / sizeof st[0]; i++)
-		sqlite3_finalize(st[i]);
+	sqlite3_finalize(r->fetch);
+	sqlite3_finalize(r->id_of_hash);
 	for (size_t i = 0; i < LIST_VARIANTS; i++)
 		sqlite3_finalize(r->list[i]);
+	cat_tokenizer_close(&r->tok);
+	cat_scratch_free(&r->scratch);
 	sqlite3_close(r->db);
 }
 
@@ -183,7 +220,8 @@ static bool open_db(struct catalog *cat, unsigned n_readers)
 	cat->wdb = db_open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
 	ok = cat->wdb && exec(cat->wdb, "PRAGMA journal_mode = WAL") &&
 	     exec(cat->wdb, "PRAGMA synchronous = FULL") && exec(cat->wdb, schema) &&
-	     prepare_writer(cat) && load_slots(cat);
+	     migrate(cat->wdb) && prepare_writer(cat) && cat_tokenizer_open(&cat->w_tok, cat->wdb) &&
+	     load_index(cat);
 	cat->readers = xcalloc(n_readers ? n_readers : 1, sizeof *cat->readers);
 	cat->n_readers = n_readers;
 	for (unsigned i = 0; ok && i < n_readers; i++)
@@ -196,9 +234,18 @@ struct catalog *catalog_open(const char *dir, unsigned n_readers)
 {
 	struct catalog *cat = xcalloc(1, sizeof *cat);
 
+	pthread_rwlockattr_t attr;
+	uint8_t key[16];
+
 	pthread_mutex_init(&cat->wlock, NULL);
 	pthread_mutex_init(&cat->seeded_lock, NULL);
-	pthread_rwlock_init(&cat->slots_lock, NULL);
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&cat->index_lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
+	if (getrandom(key, sizeof key, 0) != (ssize_t)sizeof key)
+		memset(key, 0, sizeof key);     /* only hash-flooding resistance is lost */
+	cat->index = cat_index_new(key);
 	atomic_init(&cat->count, 0);
 	atomic_init(&cat->expire, 0);
 	cat->dir = xstrdup(dir);
@@ -225,14 +272,15 @@ void catalog_free(struct catalog *cat)
 	                       cat->w_delete, cat->w_touch };
 	for (size_t i = 0; i < sizeof st / sizeof st[0]; i++)
 		sqlite3_finalize(st[i]);
+	cat_tokenizer_close(&cat->w_tok);
 	sqlite3_close(cat->wdb);
 	free(cat->readers);
-	free(cat->slots);
+	cat_index_free(cat->index);
 	free(cat->seeded);
 	free(cat->dir);
 	pthread_mutex_destroy(&cat->wlock);
 	pthread_mutex_destroy(&cat->seeded_lock);
-	pthread_rwlock_destroy(&cat->slots_lock);
+	pthread_rwlock_destroy(&cat->index_lock);
 	free(cat);
 }
 
@@ -240,7 +288,7 @@ void catalog_free(struct catalog *cat)
 
 struct added {
 	uint64_t id;
-	const uint8_t *hash;
+	const struct metainfo *mi;
 };
 
 /* Inserts or renews one torrent; caller holds wlock inside a transaction. */
@@ -278,6 +326,8 @@ static enum catalog_add_result add_one(struct catalog *cat, const struct metainf
 	if (rc != SQLITE_DONE)
 		return CATALOG_IO_ERROR;
 	got->id = (uint64_t)sqlite3_last_insert_rowid(cat->wdb);
+	if (got->id >= CAT_ID_MAX)
+		return CATALOG_IO_ERROR;    /* the index keeps 32-bit ids */
 	sqlite3_bind_int64(body, 1, (int64_t)got->id);
 	sqlite3_bind_blob(body, 2, mi->raw, (int)mi->raw_len, SQLITE_STATIC);
 	rc = sqlite3_step(body);
@@ -285,12 +335,29 @@ static enum catalog_add_result add_one(struct catalog *cat, const struct metainf
 	return rc == SQLITE_DONE ? CATALOG_ADDED : CATALOG_IO_ERROR;
 }
 
-static void slots_store(struct catalog *cat, const struct added *a, size_t n, int64_t now)
+/* After the commit: the new entries into the index, the renewed ones
+ * seen now. Called with wlock held (its tokenizer is the writer's). */
+static void index_store(struct catalog *cat, const struct added *a,
+                        const enum catalog_add_result *res, size_t n, int64_t now)
 {
-	pthread_rwlock_wrlock(&cat->slots_lock);
+	struct cat_tokens *words = xcalloc(n ? n : 1, sizeof *words);
+
 	for (size_t i = 0; i < n; i++)
-		slot_set(cat, a[i].id, a[i].hash, (uint32_t)now);
-	pthread_rwlock_unlock(&cat->slots_lock);
+		if (res[i] == CATALOG_ADDED)
+			cat_tokenize(&cat->w_tok, a[i].mi->name, strlen(a[i].mi->name), &words[i]);
+	pthread_rwlock_wrlock(&cat->index_lock);
+	for (size_t i = 0; i < n; i++) {
+		const struct metainfo *mi = a[i].mi;
+		struct cat_entry e = { .seen = (uint32_t)now, .size = mi->total_length, .added = now,
+		                       .name = mi->name, .name_len = (uint32_t)strlen(mi->name) };
+		memcpy(e.info_hash, mi->info_hash, 20);
+		if (res[i] == CATALOG_ADDED)
+			cat_index_add(cat->index, (uint32_t)a[i].id, &e, &words[i]);
+		else
+			cat_index_touch(cat->index, (uint32_t)a[i].id, (uint32_t)now);
+	}
+	pthread_rwlock_unlock(&cat->index_lock);
+	free(words);
 }
 
 /* Runs the adds in one transaction; false (nothing kept) when any failed. */
@@ -301,7 +368,7 @@ static bool add_all(struct catalog *cat, const struct metainfo *const *mis, size
 	if (!exec(cat->wdb, "BEGIN IMMEDIATE"))
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		got[i].hash = mis[i]->info_hash;
+		got[i].mi = mis[i];
 		res[i] = add_one(cat, mis[i], pub, now, &got[i]);
 		if (res[i] == CATALOG_IO_ERROR) {
 			catalog_db_error(cat->wdb, "publish");
@@ -324,6 +391,8 @@ void catalog_add(struct catalog *cat, const struct metainfo *const *mis, size_t 
 
 	pthread_mutex_lock(&cat->wlock);
 	bool ok = add_all(cat, mis, n, publisher, now, results, got);
+	if (ok)
+		index_store(cat, got, results, n, now);
 	pthread_mutex_unlock(&cat->wlock);
 	for (size_t i = 0; i < n; i++) {
 		if (!ok)
@@ -331,10 +400,8 @@ void catalog_add(struct catalog *cat, const struct metainfo *const *mis, size_t 
 		else if (results[i] == CATALOG_ADDED)
 			added++;
 	}
-	if (ok) {
-		slots_store(cat, got, n, now);
+	if (ok)
 		atomic_fetch_add(&cat->count, added);
-	}
 	free(got);
 }
 
@@ -371,6 +438,26 @@ static enum catalog_withdraw_result withdraw_locked(struct catalog *cat, const u
 	return CATALOG_WITHDRAWN;
 }
 
+/* Takes a withdrawn entry out of the index; wlock held. */
+static void index_drop(struct catalog *cat, uint32_t id)
+{
+	struct cat_tokens words;
+	char name[CATALOG_NAME_MAX + 1];
+	size_t len = 0;
+
+	pthread_rwlock_rdlock(&cat->index_lock);
+	const struct cat_entry *e = cat_index_get(cat->index, id);
+	if (e) {
+		len = e->name_len < sizeof name ? e->name_len : sizeof name - 1;
+		memcpy(name, e->name, len);
+	}
+	pthread_rwlock_unlock(&cat->index_lock);
+	cat_tokenize(&cat->w_tok, name, len, &words);
+	pthread_rwlock_wrlock(&cat->index_lock);
+	cat_index_remove(cat->index, id, &words);
+	pthread_rwlock_unlock(&cat->index_lock);
+}
+
 enum catalog_withdraw_result catalog_withdraw(struct catalog *cat, const uint8_t info_hash[20],
                                               const struct swarm_addr *requester)
 {
@@ -379,14 +466,11 @@ enum catalog_withdraw_result catalog_withdraw(struct catalog *cat, const uint8_t
 
 	pthread_mutex_lock(&cat->wlock);
 	r = withdraw_locked(cat, info_hash, requester, &id);
+	if (r == CATALOG_WITHDRAWN)
+		index_drop(cat, (uint32_t)id);
 	pthread_mutex_unlock(&cat->wlock);
-	if (r != CATALOG_WITHDRAWN)
-		return r;
-	pthread_rwlock_wrlock(&cat->slots_lock);
-	if ((uint64_t)id < cat->n_slots)
-		memset(&cat->slots[id], 0, sizeof cat->slots[id]);
-	pthread_rwlock_unlock(&cat->slots_lock);
-	atomic_fetch_sub(&cat->count, 1);
+	if (r == CATALOG_WITHDRAWN)
+		atomic_fetch_sub(&cat->count, 1);
 	return r;
 }
 
@@ -420,10 +504,10 @@ static void touch_locked(struct catalog *cat, const struct swarm_seeded *v, size
 		sqlite3_bind_int64(t, 3, now - period);
 		while (sqlite3_step(t) == SQLITE_ROW) {
 			uint64_t id = (uint64_t)sqlite3_column_int64(t, 0);
-			pthread_rwlock_wrlock(&cat->slots_lock);
-			if (id < cat->n_slots)
-				cat->slots[id].seen = (uint32_t)now;
-			pthread_rwlock_unlock(&cat->slots_lock);
+			pthread_rwlock_wrlock(&cat->index_lock);
+			if (id < CAT_ID_MAX)
+				cat_index_touch(cat->index, (uint32_t)id, (uint32_t)now);
+			pthread_rwlock_unlock(&cat->index_lock);
 		}
 		sqlite3_reset(t);
 	}

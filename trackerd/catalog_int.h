@@ -8,24 +8,32 @@
 #include <stdatomic.h>
 
 #include "catalog.h"
+#include "catalog_index.h"
 
-/* The statements a listing can need: the sort key (name, size, added), the
- * order, the filter (none, name, hash prefix, words) and a cursor or not. */
-#define LIST_VARIANTS (3 * 2 * 4 * 2)
+/* The statements a listing from the database can need: the sort key (name,
+ * size, added), the order, the filter (none or a hash prefix) and a cursor
+ * or not. Lookups by name and searches are served from the index. */
+#define LIST_VARIANTS (3 * 2 * 2 * 2)
 
-/* What memory keeps per entry id: seen == 0 marks a free id. */
-struct cat_slot {
-	uint8_t info_hash[20];
-	uint32_t seen;   /* Unix time it was last known seeded (or published) */
+/* An FTS5 tokenizer instance: one per thread (it keeps a buffer). */
+struct cat_tokenizer {
+	fts5_tokenizer api;
+	Fts5Tokenizer *tok;
 };
 
+bool cat_tokenizer_open(struct cat_tokenizer *t, sqlite3 *db);
+void cat_tokenizer_close(struct cat_tokenizer *t);
+/* The words of s[0..len), as the index keeps them. */
+void cat_tokenize(struct cat_tokenizer *t, const char *s, size_t len, struct cat_tokens *out);
+
+/* What one worker thread reads with. */
 struct cat_reader {
 	sqlite3 *db;
 	sqlite3_stmt *fetch;        /* body by info-hash */
-	sqlite3_stmt *row;          /* name, size, added by id */
 	sqlite3_stmt *id_of_hash;
-	sqlite3_stmt *words;        /* ids whose name matches an FTS5 query */
 	sqlite3_stmt *list[LIST_VARIANTS];
+	struct cat_tokenizer tok;
+	struct cat_scratch scratch;
 };
 
 /* One seeded entry, for sort=seeders. */
@@ -40,11 +48,11 @@ struct catalog {
 	pthread_mutex_t wlock;      /* the writer connection and its statements */
 	sqlite3 *wdb;
 	sqlite3_stmt *w_find, *w_insert, *w_body, *w_renew, *w_delete, *w_touch;
+	struct cat_tokenizer w_tok;
 	struct cat_reader *readers;
 	unsigned n_readers;
-	pthread_rwlock_t slots_lock;
-	struct cat_slot *slots;     /* by id */
-	uint64_t n_slots;
+	pthread_rwlock_t index_lock; /* writers prefer: publishes do not starve */
+	struct cat_index *index;
 	atomic_uint_fast64_t count;
 	atomic_uint expire;         /* seconds; 0: never */
 	pthread_mutex_t seeded_lock; /* the cache below */

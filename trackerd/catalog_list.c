@@ -1,7 +1,9 @@
-/* Listings, exact lookups and searches over the catalog database, one page
- * at a time. Keyset pagination: a cursor holds the last entry's sort key
- * and id, and the next page starts after it, so a page costs the same at
- * the start of a million entries as at the end. */
+/* Listings, exact lookups and searches over the catalog, one page at a
+ * time. Lookups by name and searches are served from the in-memory index
+ * (catalog_index.c); plain listings and hash prefixes from the database's
+ * indexes. Keyset pagination throughout: a cursor holds the last entry's
+ * sort key and id, and the next page starts after it, so a page costs the
+ * same at the start of a million entries as at the end. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +14,8 @@
 #include "xmalloc.h"
 
 #define SEEDED_TTL 5        /* seconds a sort=seeders ranking is reused */
-#define FTS_QUERY_MAX (4 * CATALOG_WORDS_MAX + 16)
+#define SEARCH_TERMS_MAX 16 /* words of one search */
+#define PREFETCH_AHEAD 16   /* candidates whose entries are being loaded */
 
 static const char *const key_cols[] = { "name", "size", "added" };
 
@@ -39,26 +42,34 @@ static bool fill_full(const struct fill *f)
 	return f->page->n == f->want;
 }
 
-/* Adds the row (hash, name, size, added) at column col of st. */
+static void fill_add(struct fill *f, const uint8_t *hash, const char *name, uint64_t size,
+                     int64_t added, const struct swarm_counts *c, uint64_t id, int64_t key)
+{
+	struct catalog_entry *e = &f->page->v[f->page->n];
+
+	memcpy(e->info_hash, hash, 20);
+	e->name = xstrdup(name);
+	e->size = size;
+	e->added = added;
+	e->seeders = c->seeders;
+	e->leechers = c->leechers;
+	f->ids[f->page->n] = id;
+	f->keys[f->page->n++] = key;
+}
+
+/* Adds the database row (hash, name, size, added) at column col of st. */
 static void fill_row(struct fill *f, sqlite3_stmt *st, int col, uint64_t id, int64_t key,
                      struct swarm_table *swarms)
 {
-	struct catalog_entry *e = &f->page->v[f->page->n];
 	const void *h = sqlite3_column_blob(st, col);
 	const char *name = (const char *)sqlite3_column_text(st, col + 1);
 	struct swarm_counts c;
 
 	if (h == NULL || sqlite3_column_bytes(st, col) != 20 || name == NULL)
 		return;
-	memcpy(e->info_hash, h, 20);
-	e->name = xstrdup(name);
-	e->size = (uint64_t)sqlite3_column_int64(st, col + 2);
-	e->added = sqlite3_column_int64(st, col + 3);
-	swarm_scrape(swarms, e->info_hash, &c);
-	e->seeders = c.seeders;
-	e->leechers = c.leechers;
-	f->ids[f->page->n] = id;
-	f->keys[f->page->n++] = key;
+	swarm_scrape(swarms, h, &c);
+	fill_add(f, h, name, (uint64_t)sqlite3_column_int64(st, col + 2),
+	         sqlite3_column_int64(st, col + 3), &c, id, key);
 }
 
 /* Drops the extra entry and sets "next" from the last one kept. */
@@ -89,58 +100,19 @@ void catalog_page_free(struct catalog_page *page)
 	page->n = 0;
 }
 
-/* ---- FTS5 queries from user words ---- */
-
-/* Each whitespace-separated word as a quoted phrase ('"' doubled), with a
- * '*' to match it as a prefix. False when there is no word. */
-static bool fts_query(const char *words, bool prefix, char *out, size_t outsz)
-{
-	size_t o = 0, n = 0;
-
-	for (const char *p = words; *p;) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '\0')
-			break;
-		out[o++] = '"';
-		for (; *p && *p != ' ' && *p != '\t' && o + 6 < outsz; p++) {
-			if (*p == '"')
-				out[o++] = '"';
-			out[o++] = *p;
-		}
-		out[o++] = '"';
-		if (prefix)
-			out[o++] = '*';
-		out[o++] = ' ';
-		n++;
-	}
-	out[o ? o - 1 : 0] = '\0';
-	return n > 0;
-}
-
-/* ---- listings by name, size or added time ---- */
-
-static unsigned filter_of(const struct catalog_query *q)
-{
-	return q->name[0] ? 1 : q->hash_prefix[0] ? 2 : q->words[0] ? 3 : 0;
-}
+/* ---- listings from the database: everything, or a hash prefix ---- */
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
-static char *list_sql(unsigned key, bool desc, unsigned filter, bool cursor)
+static char *list_sql(unsigned key, bool desc, bool by_hash, bool cursor)
 {
-	static const char *const filters[] = {
-		"", " AND name = ?2", " AND hash >= ?2 AND hash <= ?3",
-		" AND id IN (SELECT rowid FROM words WHERE words MATCH ?2 LIMIT "
-		STR(CATALOG_SEARCH_CANDIDATES) ")",
-	};
 	const char *k = key_cols[key], *d = desc ? " DESC" : "";
 	struct sta_buf b = STA_BUF_INIT;
 	size_t len;
 
 	buf_printf(&b, "SELECT id, hash, name, size, added FROM entries WHERE seen >= ?1%s",
-	           filters[filter]);
+	           by_hash ? " AND hash >= ?2 AND hash <= ?3" : "");
 	if (cursor)
 		buf_printf(&b, " AND (%s, id) %c (?4, ?5)", k, desc ? '<' : '>');
 	buf_printf(&b, " ORDER BY %s%s, id%s LIMIT ?6", k, d, d);
@@ -148,14 +120,19 @@ static char *list_sql(unsigned key, bool desc, unsigned filter, bool cursor)
 	return (char *)buf_steal(&b, &len);
 }
 
+static unsigned sort_key_col(enum catalog_sort s)
+{
+	return s == CATALOG_SORT_ADDED ? 2 : s == CATALOG_SORT_SIZE ? 1 : 0;
+}
+
 static sqlite3_stmt *list_stmt(struct cat_reader *r, const struct catalog_query *q)
 {
-	unsigned key = q->sort == CATALOG_SORT_ADDED ? 2 : q->sort == CATALOG_SORT_SIZE ? 1 : 0;
-	unsigned filter = filter_of(q);
-	unsigned i = ((key * 2 + q->desc) * 4 + filter) * 2 + q->has_after;
+	unsigned key = sort_key_col(q->sort);
+	bool by_hash = q->hash_prefix[0] != '\0';
+	unsigned i = ((key * 2 + q->desc) * 2 + by_hash) * 2 + q->has_after;
 
 	if (r->list[i] == NULL) {
-		char *sql = list_sql(key, q->desc, filter, q->has_after);
+		char *sql = list_sql(key, q->desc, by_hash, q->has_after);
 		r->list[i] = catalog_prepare(r->db, sql);
 		free(sql);
 	}
@@ -179,18 +156,8 @@ static void bind_hash_range(sqlite3_stmt *st, const char *prefix)
 	sqlite3_bind_blob(st, 3, bhi, 20, SQLITE_TRANSIENT);
 }
 
-static void bind_filter(sqlite3_stmt *st, const struct catalog_query *q, const char *fts)
-{
-	if (q->name[0])
-		sqlite3_bind_text(st, 2, q->name, -1, SQLITE_STATIC);
-	else if (q->hash_prefix[0])
-		bind_hash_range(st, q->hash_prefix);
-	else if (q->words[0])
-		sqlite3_bind_text(st, 2, fts, -1, SQLITE_STATIC);
-}
-
 static bool list_sorted(struct catalog *cat, struct cat_reader *r, struct swarm_table *swarms,
-                        const struct catalog_query *q, struct fill *f, const char *fts)
+                        const struct catalog_query *q, struct fill *f)
 {
 	sqlite3_stmt *st = list_stmt(r, q);
 	int rc;
@@ -198,7 +165,8 @@ static bool list_sorted(struct catalog *cat, struct cat_reader *r, struct swarm_
 	if (st == NULL)
 		return false;
 	sqlite3_bind_int64(st, 1, catalog_cutoff(cat, (int64_t)time(NULL)));
-	bind_filter(st, q, fts);
+	if (q->hash_prefix[0])
+		bind_hash_range(st, q->hash_prefix);
 	if (q->has_after && q->sort == CATALOG_SORT_NAME)
 		sqlite3_bind_text(st, 4, q->after.name, (int)q->after.name_len, SQLITE_STATIC);
 	else if (q->has_after)
@@ -217,139 +185,260 @@ static bool list_sorted(struct catalog *cat, struct cat_reader *r, struct swarm_
 	return rc == SQLITE_DONE;
 }
 
-/* ---- ranked candidates: search results and sort=seeders ---- */
+/* ---- pages from the index: lookups by name and searches ---- */
 
+/* A candidate for a page. name points into the index: it is read only
+ * while the index lock is held. */
 struct cand {
-	uint64_t id;
-	int64_t key;
-	uint32_t seeders;
+	uint32_t id;
+	int64_t key;                /* size, added, the rank or seeders; 0 for sort=name */
+	const char *name;
+	uint32_t name_len;
+	struct swarm_counts counts;
+	bool counted;
 };
 
-static int cand_cmp_asc(const void *a, const void *b)
+static int by_key(const struct cand *x, const struct cand *y)
 {
-	const struct cand *x = a, *y = b;
-
 	if (x->key != y->key)
 		return x->key < y->key ? -1 : 1;
-	return x->id < y->id ? -1 : x->id > y->id;
+	return (x->id > y->id) - (x->id < y->id);
 }
 
-static int cand_cmp_desc(const void *a, const void *b)
+/* Names compare as SQLite's BINARY collation does: bytes, then length. */
+static int by_name(const struct cand *x, const struct cand *y)
 {
-	return cand_cmp_asc(b, a);
+	size_t n = x->name_len < y->name_len ? x->name_len : y->name_len;
+	int c = memcmp(x->name, y->name, n);
+
+	if (c == 0)
+		c = (x->name_len > y->name_len) - (x->name_len < y->name_len);
+	return c ? c : (x->id > y->id) - (x->id < y->id);
 }
 
-/* Is (key, id) past the cursor in the query's direction? */
-static bool after_cursor(const struct catalog_query *q, int64_t key, uint64_t id)
+static int key_asc(const void *a, const void *b) { return by_key(a, b); }
+static int key_desc(const void *a, const void *b) { return by_key(b, a); }
+static int name_asc(const void *a, const void *b) { return by_name(a, b); }
+static int name_desc(const void *a, const void *b) { return by_name(b, a); }
+
+typedef int (*cand_cmp_fn)(const void *, const void *);
+
+static cand_cmp_fn cand_order(const struct catalog_query *q)
 {
-	struct cand c = { id, key, 0 }, at = { q->after.id, q->after.key, 0 };
-
-	return !q->has_after || (q->desc ? cand_cmp_desc(&c, &at) : cand_cmp_asc(&c, &at)) > 0;
+	if (q->sort == CATALOG_SORT_NAME)
+		return q->desc ? name_desc : name_asc;
+	return q->desc ? key_desc : key_asc;
 }
 
-/* Fills the page from sorted candidates, reading each row by id. */
-static bool fill_cands(struct cat_reader *r, struct swarm_table *swarms,
-                       const struct catalog_query *q, const struct cand *v, size_t n,
-                       struct fill *f)
+/* Is c past the cursor in the query's order? */
+static bool after_cursor(const struct catalog_query *q, const struct cand *c)
 {
-	for (size_t i = 0; i < n && !fill_full(f); i++) {
-		if (!after_cursor(q, v[i].key, v[i].id))
-			continue;
-		sqlite3_bind_int64(r->row, 1, (int64_t)v[i].id);
-		int rc = sqlite3_step(r->row);
-		if (rc == SQLITE_ROW)
-			fill_row(f, r->row, 0, v[i].id, v[i].key, swarms);
-		sqlite3_reset(r->row);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-			catalog_db_error(r->db, "reading an entry");
-			return false;
-		}
-	}
-	return true;
+	struct cand at = { (uint32_t)q->after.id, q->after.key, q->after.name,
+	                   (uint32_t)q->after.name_len, { 0, 0, 0 }, false };
+
+	return !q->has_after || q->after.id > UINT32_MAX || cand_order(q)(c, &at) > 0;
 }
 
-/* Appends the ids matching an FTS5 query (ascending), at most max. */
-static bool match_ids(struct cat_reader *r, const char *fts, size_t max, uint64_t **ids,
-                      size_t *n)
-{
-	int rc;
-
-	*ids = xcalloc(max ? max : 1, sizeof **ids);
-	*n = 0;
-	sqlite3_bind_text(r->words, 1, fts, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(r->words, 2, (int64_t)max);
-	while ((rc = sqlite3_step(r->words)) == SQLITE_ROW && *n < max)
-		(*ids)[(*n)++] = (uint64_t)sqlite3_column_int64(r->words, 0);
-	sqlite3_reset(r->words);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		catalog_db_error(r->db, "search");
-	return rc == SQLITE_DONE || rc == SQLITE_ROW;
-}
-
-static bool has_id(const uint64_t *v, size_t n, uint64_t id)
+/* Moves the k first (in cmp's order) of v[0..n) to its front, in no order:
+ * a page needs its hundred, not the ranking of a thousand. */
+static void select_first(struct cand *v, size_t n, size_t k, cand_cmp_fn cmp)
 {
 	size_t lo = 0, hi = n;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (v[mid] == id)
-			return true;
-		if (v[mid] < id)
-			lo = mid + 1;
+	while (k > lo && k < hi && hi - lo > 1) {
+		struct cand t;
+		size_t mid = lo + (hi - lo) / 2, store = lo;
+		t = v[mid], v[mid] = v[hi - 1], v[hi - 1] = t;
+		for (size_t i = lo; i + 1 < hi; i++)
+			if (cmp(&v[i], &v[hi - 1]) < 0) {
+				t = v[i], v[i] = v[store], v[store] = t;
+				store++;
+			}
+		t = v[store], v[store] = v[hi - 1], v[hi - 1] = t;
+		if (store < k)
+			lo = store + 1;
 		else
-			hi = mid;
+			hi = store;
 	}
-	return false;
 }
 
-/* Scores one candidate id; false when it is gone or expired. */
-static bool score(struct catalog *cat, struct swarm_table *swarms, uint64_t id, int tier,
-                  uint32_t cutoff, bool rank, struct cand *c)
+/* Sorts the candidates and fills the page from the first of them. Index
+ * lock held. */
+static void fill_cands(struct catalog *cat, struct swarm_table *swarms,
+                       const struct catalog_query *q, struct cand *v, size_t n, struct fill *f)
 {
-	uint8_t hash[20];
-	struct swarm_counts sc;
-	bool live;
+	cand_cmp_fn cmp = cand_order(q);
+	size_t take = n < f->want ? n : f->want;
 
-	pthread_rwlock_rdlock(&cat->slots_lock);
-	live = id < cat->n_slots && cat->slots[id].seen && cat->slots[id].seen >= cutoff;
-	if (live)
-		memcpy(hash, cat->slots[id].info_hash, 20);
-	pthread_rwlock_unlock(&cat->slots_lock);
-	if (!live)
+	select_first(v, n, take, cmp);
+	qsort(v, take, sizeof *v, cmp);
+	for (size_t i = 0; i < take && !fill_full(f); i++) {
+		const struct cat_entry *e = cat_index_get(cat->index, v[i].id);
+		if (e == NULL)
+			continue;
+		if (!v[i].counted)
+			swarm_scrape(swarms, e->info_hash, &v[i].counts);
+		fill_add(f, e->info_hash, e->name, e->size, e->added, &v[i].counts, v[i].id,
+		         v[i].key);
+	}
+}
+
+/* The candidate for id, or false when the entry is gone or expired.
+ * tier >= 0: ranked (the tier, then seeders); -1: by the sort's own key. */
+static bool cand_make(struct catalog *cat, struct swarm_table *swarms,
+                      const struct catalog_query *q, uint32_t id, int tier, uint32_t cutoff,
+                      struct cand *c)
+{
+	const struct cat_entry *e = cat_index_get(cat->index, id);
+
+	if (e == NULL || e->seen < cutoff)
 		return false;
-	swarm_scrape(swarms, hash, &sc);
+	memset(c, 0, sizeof *c);
 	c->id = id;
-	c->seeders = sc.seeders;
-	c->key = rank ? ((int64_t)tier << 32 | sc.seeders) : (int64_t)sc.seeders;
+	c->name = e->name;
+	c->name_len = e->name_len;
+	if (q->sort == CATALOG_SORT_RANK || q->sort == CATALOG_SORT_SEEDERS) {
+		swarm_scrape(swarms, e->info_hash, &c->counts);
+		c->counted = true;
+		c->key = q->sort == CATALOG_SORT_RANK ? ((int64_t)tier << 32 | c->counts.seeders)
+		                                      : (int64_t)c->counts.seeders;
+	} else if (q->sort != CATALOG_SORT_NAME) {
+		c->key = q->sort == CATALOG_SORT_SIZE ? (int64_t)e->size : e->added;
+	}
 	return true;
 }
 
-/* Whole-word matches (tier 1) first, then prefix-only ones (tier 0), up to
- * CATALOG_SEARCH_CANDIDATES, ranked by tier and seeders (or by seeders). */
-static bool search_ranked(struct catalog *cat, struct cat_reader *r, struct swarm_table *swarms,
-                          const struct catalog_query *q, struct fill *f, const char *prefix_fts)
+/* Adds id to v[*n] if live and past the cursor; counts the live ones. */
+static void cand_add(struct catalog *cat, struct swarm_table *swarms,
+                     const struct catalog_query *q, uint32_t id, int tier, uint32_t cutoff,
+                     struct cand *v, size_t *n, size_t *live)
 {
-	char whole[FTS_QUERY_MAX];
-	uint64_t *w = NULL, *p = NULL;
-	size_t nw = 0, np = 0, n = 0;
-	uint32_t cutoff = catalog_cutoff(cat, (int64_t)time(NULL));
-	bool ok = fts_query(q->words, false, whole, sizeof whole) &&
-	          match_ids(r, whole, CATALOG_SEARCH_CANDIDATES, &w, &nw) &&
-	          match_ids(r, prefix_fts, CATALOG_SEARCH_CANDIDATES, &p, &np);
-	struct cand *c = xcalloc(nw + np + 1, sizeof *c);
-	bool rank = q->sort == CATALOG_SORT_RANK;
+	if (!cand_make(cat, swarms, q, id, tier, cutoff, &v[*n]))
+		return;
+	++*live;
+	if (after_cursor(q, &v[*n]))
+		++*n;
+}
 
-	for (size_t i = 0; ok && i < nw; i++)
-		n += score(cat, swarms, w[i], 1, cutoff, rank, &c[n]);
-	for (size_t i = 0; ok && i < np && n < CATALOG_SEARCH_CANDIDATES; i++)
-		if (!has_id(w, nw, p[i]))
-			n += score(cat, swarms, p[i], 0, cutoff, rank, &c[n]);
-	qsort(c, n, sizeof *c, q->desc ? cand_cmp_desc : cand_cmp_asc);
-	ok = ok && fill_cands(r, swarms, q, c, n, f);
-	free(c);
-	free(w);
-	free(p);
-	return ok;
+/* The search's terms: each word's tokens, the last one of each word a
+ * prefix when prefix is set. False when there are too many. */
+static bool search_terms(struct cat_reader *r, const char *words, bool prefix,
+                         struct cat_tokens *all, struct cat_term *terms, size_t *n)
+{
+	struct cat_tokens one;
+
+	all->n = all->used = 0;
+	*n = 0;
+	for (const char *p = words; *p;) {
+		size_t len = strcspn(p, " \t");
+		cat_tokenize(&r->tok, p, len, &one);
+		for (uint32_t i = 0; i < one.n; i++) {
+			if (*n == SEARCH_TERMS_MAX)
+				return false;
+			cat_tokens_add(all, one.buf + one.off[i], one.len[i]);
+			terms[(*n)++].prefix = prefix && i + 1 == one.n;
+		}
+		p += len;
+		p += strspn(p, " \t");
+	}
+	for (size_t i = 0; i < *n; i++) {
+		terms[i].s = all->buf + all->off[i];
+		terms[i].len = all->len[i];
+	}
+	return true;
+}
+
+/* The ids of the first CATALOG_SEARCH_CANDIDATES matches, whole words or
+ * prefixes. */
+static size_t search_ids(struct catalog *cat, struct cat_reader *r, const char *words,
+                         bool prefix, uint32_t *out, bool *too_many)
+{
+	struct cat_tokens all;
+	struct cat_term terms[SEARCH_TERMS_MAX];
+	size_t n;
+
+	*too_many = !search_terms(r, words, prefix, &all, terms, &n);
+	if (*too_many || n == 0)
+		return 0;
+	return cat_index_match(cat->index, terms, n, &r->scratch, out, CATALOG_SEARCH_CANDIDATES);
+}
+
+/* Candidates of a search: ranked, whole-word matches (tier 1) and then
+ * prefix-only ones (tier 0), CATALOG_SEARCH_CANDIDATES live ones at most;
+ * otherwise the prefix matches. Index lock held. */
+static size_t search_cands(struct catalog *cat, struct cat_reader *r, struct swarm_table *swarms,
+                           const struct catalog_query *q, struct cand *v, bool *too_many)
+{
+	uint32_t *whole = xreallocarray(NULL, CATALOG_SEARCH_CANDIDATES, sizeof *whole);
+	uint32_t *pre = xreallocarray(NULL, CATALOG_SEARCH_CANDIDATES, sizeof *pre);
+	uint32_t cutoff = catalog_cutoff(cat, (int64_t)time(NULL));
+	bool ranked = q->sort == CATALOG_SORT_RANK || q->sort == CATALOG_SORT_SEEDERS;
+	size_t nw = ranked ? search_ids(cat, r, q->words, false, whole, too_many) : 0;
+	size_t np = search_ids(cat, r, q->words, true, pre, too_many), n = 0, live = 0, k = 0;
+
+	for (size_t i = 0; i < nw; i++) {
+		if (i + PREFETCH_AHEAD < nw)
+			cat_index_prefetch(cat->index, whole[i + PREFETCH_AHEAD]);
+		cand_add(cat, swarms, q, whole[i], 1, cutoff, v, &n, &live);
+	}
+	for (size_t i = 0; i < np && live < CATALOG_SEARCH_CANDIDATES; i++) {
+		if (i + PREFETCH_AHEAD < np)
+			cat_index_prefetch(cat->index, pre[i + PREFETCH_AHEAD]);
+		while (k < nw && whole[k] < pre[i])
+			k++;
+		if (k == nw || whole[k] != pre[i])
+			cand_add(cat, swarms, q, pre[i], 0, cutoff, v, &n, &live);
+	}
+	free(whole);
+	free(pre);
+	return n;
+}
+
+/* Candidates of an exact name: every live entry of that name. */
+static size_t named_cands(struct catalog *cat, struct swarm_table *swarms,
+                          const struct catalog_query *q, struct cand **v)
+{
+	size_t len = strlen(q->name), room = 16, n, live = 0, kept = 0;
+	uint32_t *ids = NULL;
+	uint32_t cutoff = catalog_cutoff(cat, (int64_t)time(NULL));
+
+	do {                        /* a name a million entries share is possible */
+		room *= 4;
+		ids = xreallocarray(ids, room, sizeof *ids);
+		n = cat_index_named(cat->index, q->name, len, ids, room);
+	} while (n == room);
+	*v = xreallocarray(NULL, n + 1, sizeof **v);
+	for (size_t i = 0; i < n; i++) {
+		if (i + PREFETCH_AHEAD < n)
+			cat_index_prefetch(cat->index, ids[i + PREFETCH_AHEAD]);
+		cand_add(cat, swarms, q, ids[i], 0, cutoff, *v, &kept, &live);
+	}
+	free(ids);
+	return kept;
+}
+
+/* name= and q=, from the index. */
+static bool index_query(struct catalog *cat, struct cat_reader *r, struct swarm_table *swarms,
+                        const struct catalog_query *q, struct fill *f, char *err, size_t errsz)
+{
+	struct cand *v;
+	size_t n;
+	bool too_many = false;
+
+	pthread_rwlock_rdlock(&cat->index_lock);
+	if (q->name[0]) {
+		n = named_cands(cat, swarms, q, &v);
+	} else {
+		v = xreallocarray(NULL, CATALOG_SEARCH_CANDIDATES, sizeof *v);
+		n = search_cands(cat, r, swarms, q, v, &too_many);
+	}
+	if (!too_many)
+		fill_cands(cat, swarms, q, v, n, f);
+	pthread_rwlock_unlock(&cat->index_lock);
+	free(v);
+	if (too_many)
+		snprintf(err, errsz, "a search holds at most %d words", SEARCH_TERMS_MAX);
+	return !too_many;
 }
 
 /* ---- sort=seeders over the whole catalog ---- */
@@ -389,51 +478,61 @@ static void seeded_build(struct catalog *cat, struct cat_reader *r, struct swarm
 }
 
 /* Entries without a seeder, by id, after the cursor's id. */
-static bool fill_unseeded(struct catalog *cat, struct cat_reader *r, struct swarm_table *swarms,
+static void fill_unseeded(struct catalog *cat, struct swarm_table *swarms,
                           const struct catalog_query *q, struct fill *f)
 {
-	uint64_t id = q->has_after && q->after.key == 0 ? q->after.id : q->desc ? UINT64_MAX : 0;
 	uint32_t cutoff = catalog_cutoff(cat, (int64_t)time(NULL));
+	uint64_t id = q->has_after && q->after.key == 0 ? q->after.id : q->desc ? UINT64_MAX : 0;
 
+	pthread_rwlock_rdlock(&cat->index_lock);
+	uint64_t top = cat_index_top(cat->index);
 	while (!fill_full(f)) {
 		struct cand c;
-		pthread_rwlock_rdlock(&cat->slots_lock);
-		uint64_t top = cat->n_slots;
-		pthread_rwlock_unlock(&cat->slots_lock);
 		if (q->desc ? id == 0 : id + 1 >= top)
 			break;
 		id = q->desc ? (id > top ? top : id) - 1 : id + 1;
-		if (score(cat, swarms, id, 0, cutoff, false, &c) && c.seeders == 0 &&
-		    !fill_cands(r, swarms, q, &c, 1, f))
-			return false;
+		if (cand_make(cat, swarms, q, (uint32_t)id, 0, cutoff, &c) && c.counts.seeders == 0)
+			fill_cands(cat, swarms, q, &c, 1, f);
 	}
-	return true;
+	pthread_rwlock_unlock(&cat->index_lock);
 }
 
-static bool list_by_seeders(struct catalog *cat, struct cat_reader *r,
+/* The seeded entries after the cursor, most seeders first (or last). */
+static void fill_seeded(struct catalog *cat, struct swarm_table *swarms,
+                        const struct catalog_query *q, struct fill *f)
+{
+	pthread_mutex_lock(&cat->seeded_lock);
+	struct cand *c = xcalloc(cat->n_seeded + 1, sizeof *c);
+	size_t n = 0;
+	for (size_t i = 0; i < cat->n_seeded; i++) {
+		c[n] = (struct cand){ .id = (uint32_t)cat->seeded[i].id,
+		                      .key = cat->seeded[i].seeders };
+		n += cat->seeded[i].id <= UINT32_MAX && after_cursor(q, &c[n]);
+	}
+	pthread_mutex_unlock(&cat->seeded_lock);
+	pthread_rwlock_rdlock(&cat->index_lock);
+	fill_cands(cat, swarms, q, c, n, f);
+	pthread_rwlock_unlock(&cat->index_lock);
+	free(c);
+}
+
+static void list_by_seeders(struct catalog *cat, struct cat_reader *r,
                             struct swarm_table *swarms, const struct catalog_query *q,
                             struct fill *f)
 {
 	int64_t now = (int64_t)time(NULL);
-	bool ok = true, zero_first = !q->desc, zero_cursor = q->has_after && q->after.key == 0;
+	bool zero_first = !q->desc, zero_cursor = q->has_after && q->after.key == 0;
 
 	if (zero_first && (!q->has_after || zero_cursor))
-		ok = fill_unseeded(cat, r, swarms, q, f);
+		fill_unseeded(cat, swarms, q, f);
 	pthread_mutex_lock(&cat->seeded_lock);
 	if (now - cat->seeded_at >= SEEDED_TTL)
 		seeded_build(cat, r, swarms, now);
-	struct cand *c = xcalloc(cat->n_seeded + 1, sizeof *c);
-	for (size_t i = 0; i < cat->n_seeded; i++)
-		c[i] = (struct cand){ cat->seeded[i].id, cat->seeded[i].seeders, 0 };
-	size_t n = cat->n_seeded;
 	pthread_mutex_unlock(&cat->seeded_lock);
-	qsort(c, n, sizeof *c, q->desc ? cand_cmp_desc : cand_cmp_asc);
-	if (ok && (!zero_cursor || zero_first))
-		ok = fill_cands(r, swarms, q, c, n, f);
-	free(c);
-	if (ok && !zero_first)
-		ok = fill_unseeded(cat, r, swarms, q, f);
-	return ok;
+	if (!zero_cursor || zero_first)
+		fill_seeded(cat, swarms, q, f);
+	if (!zero_first)
+		fill_unseeded(cat, swarms, q, f);
 }
 
 bool catalog_query(struct catalog *cat, unsigned reader, struct swarm_table *swarms,
@@ -441,22 +540,16 @@ bool catalog_query(struct catalog *cat, unsigned reader, struct swarm_table *swa
                    size_t errsz)
 {
 	struct cat_reader *r = &cat->readers[reader];
-	char fts[FTS_QUERY_MAX] = "";
 	struct fill f;
-	bool ok;
+	bool ok = true;
 
 	fill_init(&f, page, q->limit);
-	if (q->words[0] && !fts_query(q->words, true, fts, sizeof fts)) {
-		snprintf(err, errsz, "the search holds no word");
-		ok = false;
-	} else if (q->words[0] && (q->sort == CATALOG_SORT_RANK ||
-	                           q->sort == CATALOG_SORT_SEEDERS)) {
-		ok = search_ranked(cat, r, swarms, q, &f, fts);
-	} else if (q->sort == CATALOG_SORT_SEEDERS) {
-		ok = list_by_seeders(cat, r, swarms, q, &f);
-	} else {
-		ok = list_sorted(cat, r, swarms, q, &f, fts);
-	}
+	if (q->name[0] || q->words[0])
+		ok = index_query(cat, r, swarms, q, &f, err, errsz);
+	else if (q->sort == CATALOG_SORT_SEEDERS)
+		list_by_seeders(cat, r, swarms, q, &f);
+	else
+		ok = list_sorted(cat, r, swarms, q, &f);
 	if (!ok && err[0] == '\0')
 		snprintf(err, errsz, "the catalog database failed; see the tracker's log");
 	fill_finish(&f, q);

@@ -1,6 +1,6 @@
 /* Request counters. Each worker thread bumps its own cache-line-aligned
- * block with relaxed atomics (no lock, no sharing on the hot path); readers
- * sum the blocks. A once-a-second tick keeps a minute of history for rates. */
+ * block (no lock, no sharing on the hot path); readers sum the blocks. A
+ * once-a-second tick keeps a minute of history for rates. */
 #ifndef TRACKERD_STATS_H
 #define TRACKERD_STATS_H
 
@@ -76,16 +76,25 @@ void stats_free(struct stats *st);
 /* Block for worker i: only that worker writes it. */
 struct stats_block *stats_block(struct stats *st, unsigned i);
 
+/* Adds n to a counter of a block. Only the block's worker writes it, so a
+ * relaxed load and store suffice (no locked read-modify-write); readers on
+ * other threads still see whole values. */
+static inline void stats_bump(atomic_uint_fast64_t *c, uint64_t n)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+	                      memory_order_relaxed);
+}
+
 /* Counters without a family count under STAT_V4 and are summed. */
 static inline void stats_inc(struct stats_block *b, enum stat_id id)
 {
-	atomic_fetch_add_explicit(&b->v[id][STAT_V4], 1, memory_order_relaxed);
+	stats_bump(&b->v[id][STAT_V4], 1);
 }
 
 static inline void stats_inc_family(struct stats_block *b, enum stat_id id,
                                     enum stat_family f)
 {
-	atomic_fetch_add_explicit(&b->v[id][f], 1, memory_order_relaxed);
+	stats_bump(&b->v[id][f], 1);
 }
 
 static inline void stats_observe(struct stats_block *b, enum stat_hist h, uint64_t ns)
@@ -94,8 +103,8 @@ static inline void stats_observe(struct stats_block *b, enum stat_hist h, uint64
 
 	while (i < STAT_BUCKETS && ns > stats_bucket_ns[i])
 		i++;
-	atomic_fetch_add_explicit(&b->hist[h][i], 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&b->hist_ns[h], ns, memory_order_relaxed);
+	stats_bump(&b->hist[h][i], 1);
+	stats_bump(&b->hist_ns[h], ns);
 }
 
 /* CLOCK_MONOTONIC in nanoseconds, for latencies. */
@@ -103,7 +112,7 @@ uint64_t stats_now_ns(void);
 
 static inline void stats_add(struct stats_block *b, enum stat_id id, uint64_t n)
 {
-	atomic_fetch_add_explicit(&b->v[id][STAT_V4], n, memory_order_relaxed);
+	stats_bump(&b->v[id][STAT_V4], n);
 }
 
 /* "http_announce", ... (the JSON keys) and "HTTP announce", ... */

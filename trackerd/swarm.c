@@ -400,44 +400,64 @@ static void pick_add(struct pick *p, const struct swarm *s, int fam, int seeder)
 	p->total += l->n;
 }
 
+/* Only the fields a reply reads (the rest of out is left alone: this runs
+ * for every peer handed out). */
 static void peer_from_entry(struct tracker_peer *out, const uint8_t *e, int fam)
 {
-	size_t alen = fam_alen(fam);
+	if (fam == FAM_V4) {
+		out->family = AF_INET;
+		memcpy(out->addr, e, 4);
+		out->port = load_u16be(e + 4);
+	} else {
+		out->family = AF_INET6;
+		memcpy(out->addr, e, 16);
+		out->port = load_u16be(e + 16);
+	}
+	out->has_peer_id = false;
+}
 
-	memset(out, 0, sizeof *out);
-	out->family = fam == FAM_V4 ? AF_INET : AF_INET6;
-	memcpy(out->addr, e, alen);
-	out->port = load_u16be(e + alen);
+/* Where the requester is, so the pick can skip it without comparing keys. */
+struct self_pos {
+	const struct plist *list; /* NULL: in no list (a stop) */
+	uint32_t pos;
+};
+
+/* Copies entries [from, to) of one array out, skipping the requester, at
+ * most max of them. */
+static size_t pick_range(const struct plist *l, int fam, uint32_t from, uint32_t to,
+                         const struct self_pos *self, struct tracker_peer *out, size_t max)
+{
+	size_t got = 0;
+
+	for (uint32_t i = from; i < to && got < max; i++)
+		if (l != self->list || i != self->pos)
+			peer_from_entry(&out[got++], plist_at(l, fam, i), fam);
+	return got;
 }
 
 /* Walks the candidate arrays as one virtual array from a random start,
  * wrapping once, skipping the requester: no whole-swarm scan is needed for
- * the common numwant << swarm size. */
-static size_t pick_peers(const struct pick *p, const uint8_t *self_key, int self_fam,
+ * the common numwant << swarm size. Each array is copied as a run. */
+static size_t pick_peers(const struct pick *p, const struct self_pos *self,
                          struct tracker_peer *out, size_t want)
 {
 	size_t got = 0;
-	uint32_t idx = rand_below(p->total);
-	uint32_t li = 0, base = 0;
+	uint32_t start = rand_below(p->total), li = 0;
 
-	while (idx >= base + p->lists[li]->n)
-		base += p->lists[li++]->n;
-	for (uint32_t seen = 0; seen < p->total && got < want; seen++) {
-		int fam = p->fams[li];
-		const uint8_t *e = plist_at(p->lists[li], fam, idx - base);
-		if (fam != self_fam || key_cmp(e, self_key, fam_alen(fam) + 2) != 0)
-			peer_from_entry(&out[got++], e, fam);
-		if (++idx == base + p->lists[li]->n) {
-			base += p->lists[li]->n;
-			if (++li == p->n_lists)
-				li = 0, base = 0, idx = 0;
-		}
+	while (start >= p->lists[li]->n)
+		start -= p->lists[li++]->n;
+	/* The first array from start, the others whole, the first again up to start. */
+	for (uint32_t k = 0; k <= p->n_lists && got < want; k++) {
+		const struct plist *l = p->lists[li];
+		got += pick_range(l, p->fams[li], k == 0 ? start : 0, k == p->n_lists ? start : l->n,
+		                  self, out + got, want - got);
+		li = li + 1 == p->n_lists ? 0 : li + 1;
 	}
 	return got;
 }
 
 static size_t swarm_pick(const struct swarm *s, const struct swarm_announce *a, bool seeder,
-                         const uint8_t *self_key, struct tracker_peer *out)
+                         const struct self_pos *self, struct tracker_peer *out)
 {
 	struct pick p = { .n_lists = 0, .total = 0 };
 
@@ -453,7 +473,7 @@ static size_t swarm_pick(const struct swarm *s, const struct swarm_announce *a, 
 	}
 	if (p.total == 0 || a->numwant == 0)
 		return 0;
-	return pick_peers(&p, self_key, addr_fam(a->peer.family), out, a->numwant);
+	return pick_peers(&p, self, out, a->numwant);
 }
 
 /* Finds the peer in either array of its family: returns which array
@@ -466,9 +486,11 @@ static int swarm_find_peer(const struct swarm *s, int fam, const uint8_t *key, u
 	return -1;
 }
 
-/* Applies a non-stopped announce; false if the swarm is full for a new peer. */
+/* Applies a non-stopped announce and says where the peer now is; false if
+ * the swarm is full for a new peer. */
 static bool swarm_update_peer(struct swarm_table *t, struct shard *sh, struct swarm *s,
-                              const struct swarm_announce *a, uint8_t *entry)
+                              const struct swarm_announce *a, uint8_t *entry,
+                              struct self_pos *self)
 {
 	int fam = addr_fam(a->peer.family);
 	int now_seed = a->seeder || a->event == TRACKER_EVENT_COMPLETED;
@@ -485,8 +507,10 @@ static bool swarm_update_peer(struct swarm_table *t, struct shard *sh, struct sw
 		*flags |= PEER_COUNTED;
 		s->completed++;
 	}
+	self->list = &s->lists[fam][now_seed];
 	if (was == now_seed) {
 		memcpy(plist_at(&s->lists[fam][was], fam, pos), entry, fam_stride(fam));
+		self->pos = pos;
 		return true;
 	}
 	if (was >= 0) {
@@ -496,6 +520,7 @@ static bool swarm_update_peer(struct swarm_table *t, struct shard *sh, struct sw
 	plist_find(&s->lists[fam][now_seed], fam, entry, &pos);
 	plist_insert(&s->lists[fam][now_seed], fam, pos, entry);
 	*(now_seed ? &sh->seeders : &sh->leechers) += 1;
+	self->pos = pos;
 	return true;
 }
 
@@ -531,6 +556,7 @@ enum swarm_result swarm_announce(struct swarm_table *t, const struct swarm_annou
 	struct shard *sh = table_shard(t, h);
 	int fam = addr_fam(a->peer.family);
 	uint8_t entry[24];
+	struct self_pos self = { NULL, 0 };
 	struct swarm *s;
 
 	*n_out = 0;
@@ -542,11 +568,11 @@ enum swarm_result swarm_announce(struct swarm_table *t, const struct swarm_annou
 		goto out;
 	if (a->event == TRACKER_EVENT_STOPPED) {
 		swarm_remove_peer(sh, s, fam, entry);
-	} else if (!swarm_update_peer(t, sh, s, a, entry)) {
+	} else if (!swarm_update_peer(t, sh, s, a, entry, &self)) {
 		r = SWARM_FULL;
 	} else {
 		bool seeder = a->seeder || a->event == TRACKER_EVENT_COMPLETED;
-		*n_out = swarm_pick(s, a, seeder, entry, out);
+		*n_out = swarm_pick(s, a, seeder, &self, out);
 	}
 	swarm_fill_counts(s, counts);
 out:

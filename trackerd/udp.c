@@ -46,23 +46,25 @@ struct udp_worker {
 	struct scrape_entry scrape[TRACKER_SCRAPE_MAX];
 };
 
-/* Connection id for a source address in a time window. */
-static uint64_t udp_conn_id(const struct tracker *tr, const struct swarm_addr *a, uint64_t window)
+/* Connection id for a source address in a time window. Only the address's
+ * own bytes go in: an IPv4 client's MAC is two SipHash blocks, not four. */
+static uint64_t udp_conn_id(const struct tracker *tr, const struct swarm_addr *a, uint32_t window)
 {
-	uint8_t msg[1 + 16 + 2 + 8];
+	uint8_t msg[4 + 2 + 1 + 16];
+	size_t alen = a->family == AF_INET ? 4 : 16;
 
-	msg[0] = (uint8_t)a->family;
-	memcpy(msg + 1, a->addr, 16);
-	store_u16be(msg + 17, a->port);
-	store_u64be(msg + 19, window);
-	return siphash24(tr->udp_secret, msg, sizeof msg);
+	store_u32be(msg, window);
+	store_u16be(msg + 4, a->port);
+	msg[6] = (uint8_t)a->family;
+	memcpy(msg + 7, a->addr, alen);
+	return siphash24(tr->udp_secret, msg, 7 + alen);
 }
 
 /* Valid for the current window and the one before: 2 to 4 minutes, as
  * BEP 15 asks clients to reconnect after 1 minute. */
 static bool udp_conn_ok(const struct tracker *tr, const struct swarm_addr *a, uint64_t id)
 {
-	uint64_t win = tracker_now() / CONN_WINDOW_SECS;
+	uint32_t win = tracker_now() / CONN_WINDOW_SECS;
 
 	return id == udp_conn_id(tr, a, win) || id == udp_conn_id(tr, a, win - 1);
 }

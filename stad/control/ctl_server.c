@@ -17,6 +17,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "ctl_msg.h"
 #include "ctl_proto.h"
 #include "ctl_verbs.h"
 #include "log.h"
@@ -38,6 +39,7 @@ struct ctl_client {
 	bool dead;
 	struct event *watch;
 	uint8_t watch_hash[20];
+	struct sta_buf last_event;  /* sent to the watcher: the same is not sent again */
 };
 
 TAILQ_HEAD(ctl_client_list, ctl_client);
@@ -127,6 +129,7 @@ static void reap_cb(evutil_socket_t fd, short what, void *arg)
 		struct ctl_client *c = TAILQ_FIRST(&srv->dead);
 		TAILQ_REMOVE(&srv->dead, c, link);
 		bufferevent_free(c->bev);
+		buf_free(&c->last_event);
 		free(c);
 	}
 }
@@ -178,16 +181,16 @@ static void client_fail(struct ctl_client *c, const char *code, const char *mess
 static void reply_hello(struct ctl_client *c, const struct be_doc *doc)
 {
 	struct sta_buf b = STA_BUF_INIT;
-	const struct be_node *root = be_root(doc);
+	struct ctl_hello hello;
+	struct ctl_hello_reply reply = { ctl_str_c("stad " STA_VERSION), CTL_PROTO_VERSION };
+	char err[128], why[160];
 
-	if (!be_dict_get_type(doc, root, "client", BE_STR)) {
-		client_fail(c, "bad_request", "HELLO needs a \"client\" string");
+	if (!ctl_hello_decode(doc, &hello, err, sizeof err)) {
+		snprintf(why, sizeof why, "bad HELLO: %s", err);
+		client_fail(c, CTL_ERR_BAD_REQUEST, why);
 		return;
 	}
-	size_t start = ctl_frame_begin(&b, CTL_MSG_OK);
-	be_enc_kv_cstr(&b, "server", "stad " STA_VERSION);
-	be_enc_kv_int(&b, "version", CTL_PROTO_VERSION);
-	ctl_frame_end(&b, start);
+	ctl_hello_reply_encode(&b, &reply);
 	client_send(c, &b);
 	buf_free(&b);
 	c->hello = true;
@@ -201,19 +204,19 @@ static void handle_frame(struct ctl_client *c, const struct ctl_frame *f)
 	if (f->version != CTL_PROTO_VERSION) {
 		snprintf(msg, sizeof msg, "stad speaks control protocol version %d, the client %u",
 		         CTL_PROTO_VERSION, f->version);
-		client_fail(c, "version", msg);
+		client_fail(c, CTL_ERR_VERSION, msg);
 		return;
 	}
 	if (ctl_payload_decode(f, &doc) != BE_OK) {
-		client_fail(c, "bad_request", "the payload is not a valid bencoded dict");
+		client_fail(c, CTL_ERR_BAD_REQUEST, "the payload is not a valid bencoded dict");
 		return;
 	}
 	if (f->type == CTL_MSG_HELLO) {
 		reply_hello(c, &doc);
 	} else if (!c->hello) {
-		client_fail(c, "bad_request", "send HELLO first");
+		client_fail(c, CTL_ERR_BAD_REQUEST, "send HELLO first");
 	} else if (f->type < CTL_MSG_STATUS || f->type > CTL_MSG_SEARCH) {
-		client_fail(c, "bad_request", "not a request");
+		client_fail(c, CTL_ERR_BAD_REQUEST, "not a request");
 	} else {
 		c->busy = true;
 		ctl_verbs_dispatch(c->srv->verbs, c->id, f->type, &doc);
@@ -241,7 +244,7 @@ static void client_process(struct ctl_client *c)
 		if (r == CTL_NEED_MORE)
 			break;
 		if (r == CTL_FRAME_ERROR) {
-			client_fail(c, "bad_request", why);
+			client_fail(c, CTL_ERR_BAD_REQUEST, why);
 			break;
 		}
 		handle_frame(c, &f);
@@ -274,7 +277,7 @@ static void log_peer_cred(int fd, uint64_t id)
 	socklen_t len = sizeof cred;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
-		log_info("control client %llu: uid %u pid %d", (unsigned long long)id,
+		log_debug("control client %llu: uid %u pid %d", (unsigned long long)id,
 		         (unsigned)cred.uid, (int)cred.pid);
 }
 
@@ -418,32 +421,45 @@ void ctl_server_reply_error(struct ctl_server *srv, uint64_t id, const char *cod
 
 /* ---- WATCH ---- */
 
-static void watch_event(struct ctl_client *c)
+/* The event of the watched torrent; *final when it is the last one. */
+static void watch_encode(struct ctl_client *c, struct sta_buf *b, bool *final)
 {
 	struct torrent *t = session_find(c->srv->s, c->watch_hash);
-	struct sta_buf b = STA_BUF_INIT;
-	bool complete = t && torrent_is_complete(t);
-	size_t start = ctl_frame_begin(&b, CTL_MSG_EVENT);
+	struct ctl_torrent ev;
 
-	be_enc_kv_int(&b, "complete", complete);
-	if (t) {
-		be_enc_kv_int(&b, "done", (int64_t)torrent_bytes_done(t));
-		be_enc_kv_int(&b, "down_rate", (int64_t)(complete ? t->done_rate : t->rate_down));
-		if (t->state == TS_ERROR)
-			be_enc_kv_cstr(&b, "error", t->error);
-		be_enc_kv_int(&b, "eta", torrent_eta(t));
-		be_enc_kv_str(&b, "info_hash", t->hex, 40);
-		be_enc_kv_cstr(&b, "name", t->mi.name);
-		be_enc_kv_int(&b, "peers", complete ? t->done_peers : t->n_peers);
-		be_enc_kv_int(&b, "size", (int64_t)t->mi.total_length);
-		be_enc_kv_cstr(&b, "state", torrent_state_name(t));
-	} else {
-		be_enc_kv_cstr(&b, "error", "the torrent was removed");
+	if (t == NULL) {
+		ctl_torrent_init(&ev);
+		ev.error = ctl_str_c("the torrent was removed");
+		ctl_event_encode(b, &ev);
+		*final = true;
+		return;
 	}
-	ctl_frame_end(&b, start);
-	client_send(c, &b);
-	buf_free(&b);
-	if (t == NULL || complete || t->state == TS_ERROR) {
+	torrent_status(t, false, &ev);
+	if (ev.complete == 1) {
+		/* The peers that sent blocks are gone by now. */
+		ev.down_rate = (int64_t)t->done_rate;
+		ev.peers = t->done_peers;
+	}
+	ctl_event_encode(b, &ev);
+	torrent_status_free(&ev);
+	*final = torrent_is_complete(t) || t->state == TS_ERROR;
+}
+
+/* Sends the watched torrent's event unless it is the same as the last. */
+static void watch_event(struct ctl_client *c)
+{
+	struct sta_buf b = STA_BUF_INIT;
+	bool final = false;
+
+	watch_encode(c, &b, &final);
+	if (b.len != c->last_event.len || memcmp(b.data, c->last_event.data, b.len) != 0) {
+		client_send(c, &b);
+		buf_free(&c->last_event);
+		c->last_event = b;
+	} else {
+		buf_free(&b);
+	}
+	if (final) {
 		event_free(c->watch);
 		c->watch = NULL;
 	}
@@ -462,6 +478,7 @@ void ctl_server_watch(struct ctl_server *srv, uint64_t id, const uint8_t info_ha
 	if (c == NULL || c->dead)
 		return;
 	memcpy(c->watch_hash, info_hash, 20);
+	buf_clear(&c->last_event);
 	if (c->watch == NULL)
 		c->watch = event_new(srv->s->base, -1, EV_PERSIST, watch_cb, c);
 	if (c->watch == NULL || event_add(c->watch, &tv) < 0)

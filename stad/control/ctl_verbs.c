@@ -8,9 +8,9 @@
 
 #include "catalog_client.h"
 #include "catalog_resolve.h"
+#include "ctl_msg.h"
 #include "ctl_proto.h"
 #include "ctl_server.h"
-#include "hex.h"
 #include "log.h"
 #include "magnet.h"
 #include "magnet_torrent.h"
@@ -19,8 +19,6 @@
 #include "share.h"
 #include "torrent.h"
 #include "xmalloc.h"
-
-#define ARG_MAX_LEN 4096
 
 /* A request waiting on the tracker's catalog, or a CLOSE waiting for its
  * stopped announces. */
@@ -32,6 +30,7 @@ struct ctl_op {
 	struct catalog_client_call *call;
 	struct catalog_resolve *resolve; /* REQUEST by name */
 	char *note;                /* REQUEST: which of several entries was chosen */
+	bool closes;               /* CLOSE: stad was open */
 };
 
 struct ctl_verbs {
@@ -83,82 +82,60 @@ static struct ctl_op *op_new(struct ctl_verbs *v, uint64_t id, uint16_t type)
 
 /* ---- arguments and replies ---- */
 
-/* A string argument as a C string (heap); NULL when absent, not a string,
- * too long or holding a NUL. */
-static char *arg_str(const struct be_doc *doc, const char *key)
+/* Closes and sends a reply frame the encoder appended to b; too large ->
+ * an error instead. */
+static void reply_frame(struct ctl_verbs *v, uint64_t id, struct sta_buf *b, bool fits)
 {
-	size_t len;
-	const uint8_t *p = be_dict_get_str(doc, be_root(doc), key, &len);
-
-	if (p == NULL || len == 0 || len > ARG_MAX_LEN || memchr(p, '\0', len))
-		return NULL;
-	return xstrndup((const char *)p, len);
-}
-
-static bool arg_flag(const struct be_doc *doc, const char *key)
-{
-	int64_t v = 0;
-
-	return be_dict_get_int(doc, be_root(doc), key, &v) && v != 0;
-}
-
-static void reply_ok_empty(struct ctl_verbs *v, uint64_t id)
-{
-	struct sta_buf b = STA_BUF_INIT;
-	size_t start = ctl_frame_begin(&b, CTL_MSG_OK);
-
-	ctl_frame_end(&b, start);
-	ctl_server_reply(v->srv, id, &b);
-	buf_free(&b);
-}
-
-/* Closes and sends a reply frame built from start; too large -> error. */
-static void reply_frame(struct ctl_verbs *v, uint64_t id, struct sta_buf *b, size_t start)
-{
-	if (ctl_frame_end(b, start))
+	if (fits)
 		ctl_server_reply(v->srv, id, b);
 	else
-		ctl_server_reply_error(v->srv, id, "internal", "the reply is too large");
+		ctl_server_reply_error(v->srv, id, CTL_ERR_INTERNAL, "the reply is too large");
 	buf_free(b);
 }
 
-/* note: NULL, or which of several catalog entries REQUEST chose. */
+/* changed, and t as it is now; note: NULL, or which of several catalog
+ * entries REQUEST chose. */
 static void reply_torrent_note(struct ctl_verbs *v, uint64_t id, const struct torrent *t,
-                               const char *note)
+                               bool changed, const char *note)
 {
 	struct sta_buf b = STA_BUF_INIT;
-	size_t start = ctl_frame_begin(&b, CTL_MSG_OK);
+	struct ctl_torrent c;
+	struct ctl_torrent_reply r = { changed, ctl_str_c(note), &c };
 
-	be_enc_kv_str(&b, "info_hash", t->hex, 40);
-	be_enc_kv_cstr(&b, "name", t->mi.name);
-	if (note)
-		be_enc_kv_cstr(&b, "note", note);
-	be_enc_kv_int(&b, "size", (int64_t)t->mi.total_length);
-	be_enc_kv_cstr(&b, "state", torrent_state_name(t));
-	reply_frame(v, id, &b, start);
+	torrent_status(t, false, &c);
+	bool fits = ctl_torrent_reply_encode(&b, &r);
+	torrent_status_free(&c);
+	reply_frame(v, id, &b, fits);
 }
 
-static void reply_torrent(struct ctl_verbs *v, uint64_t id, const struct torrent *t)
+static void reply_torrent(struct ctl_verbs *v, uint64_t id, const struct torrent *t, bool changed)
 {
-	reply_torrent_note(v, id, t, NULL);
+	reply_torrent_note(v, id, t, changed, NULL);
 }
 
-/* The torrent named by the "torrent" argument; replies with an error and
+/* Whether an argument payload decoded; replies with the error when not. */
+static bool args_ok(struct ctl_verbs *v, uint64_t id, bool decoded, const char *err)
+{
+	if (!decoded)
+		ctl_server_reply_error(v->srv, id, CTL_ERR_BAD_REQUEST, err);
+	return decoded;
+}
+
+/* The torrent named by a torrent argument; replies with an error and
  * returns NULL when there is none. */
-static struct torrent *arg_torrent(struct ctl_verbs *v, uint64_t id, const struct be_doc *doc)
+static struct torrent *arg_torrent(struct ctl_verbs *v, uint64_t id, const struct be_doc *doc,
+                                   struct ctl_torrent_args *args)
 {
-	char *what = arg_str(doc, "torrent");
 	char err[256];
 	struct torrent *t;
 
-	if (what == NULL) {
-		ctl_server_reply_error(v->srv, id, "bad_request", "name the torrent (\"torrent\")");
+	if (!args_ok(v, id, ctl_torrent_args_decode(doc, args, err, sizeof err), err))
 		return NULL;
-	}
+	char *what = ctl_str_dup(args->torrent);
 	t = session_lookup(v->s, what, err, sizeof err);
 	free(what);
 	if (t == NULL)
-		ctl_server_reply_error(v->srv, id, "not_found", err);
+		ctl_server_reply_error(v->srv, id, CTL_ERR_NOT_FOUND, err);
 	return t;
 }
 
@@ -166,16 +143,20 @@ static struct torrent *arg_torrent(struct ctl_verbs *v, uint64_t id, const struc
 
 static void verb_status(struct ctl_verbs *v, uint64_t id, const struct be_doc *doc)
 {
-	struct sta_buf b = STA_BUF_INIT;
-	char *filter = arg_str(doc, "torrent");
+	struct ctl_status_args args;
+	struct ctl_status st;
 	char err[256];
-	size_t start = ctl_frame_begin(&b, CTL_MSG_OK);
 
-	if (session_status(v->s, filter, arg_flag(doc, "peers"), &b, err, sizeof err)) {
-		reply_frame(v, id, &b, start);
+	if (!args_ok(v, id, ctl_status_args_decode(doc, &args, err, sizeof err), err))
+		return;
+	char *filter = args.torrent.p ? ctl_str_dup(args.torrent) : NULL;
+	if (session_status(v->s, filter, args.peers == 1, &st, err, sizeof err)) {
+		struct sta_buf b = STA_BUF_INIT;
+		bool fits = ctl_status_encode(&b, &st);
+		session_status_free(&st);
+		reply_frame(v, id, &b, fits);
 	} else {
-		buf_free(&b);
-		ctl_server_reply_error(v->srv, id, "not_found", err);
+		ctl_server_reply_error(v->srv, id, CTL_ERR_NOT_FOUND, err);
 	}
 	free(filter);
 }
@@ -183,48 +164,51 @@ static void verb_status(struct ctl_verbs *v, uint64_t id, const struct be_doc *d
 static void verb_start(struct ctl_verbs *v, uint64_t id)
 {
 	struct sta_buf b = STA_BUF_INIT;
-	size_t start = ctl_frame_begin(&b, CTL_MSG_OK);
+	struct ctl_start_reply r = { session_start(v->s) };
 
-	be_enc_kv_int(&b, "announced", session_start(v->s));
-	reply_frame(v, id, &b, start);
+	reply_frame(v, id, &b, ctl_start_reply_encode(&b, &r));
 }
 
 /* Every CLOSE waiting is answered: the stopped announces are out (or
- * timed out), so a tracker no longer lists us when stactl returns. */
+ * timed out), so a tracker no longer lists us when stactl returns. The
+ * one that closed stad lists the torrents; later ones changed nothing. */
 static void close_done(void *arg)
 {
 	struct ctl_verbs *v = arg;
 	struct ctl_op *op, *next;
+	struct ctl_status st;
+	char err[64];
 
 	log_info("stopped announces sent");
 	for (op = TAILQ_FIRST(&v->ops); op; op = next) {
 		next = TAILQ_NEXT(op, link);
-		if (op->type == CTL_MSG_CLOSE) {
-			reply_ok_empty(v, op->id);
-			op_free(op);
+		if (op->type != CTL_MSG_CLOSE)
+			continue;
+		struct sta_buf b = STA_BUF_INIT;
+		struct ctl_close_reply r = { op->closes, NULL, 0 };
+		bool have = op->closes && session_status(v->s, NULL, false, &st, err, sizeof err);
+		if (have) {
+			r.torrents = st.torrents;
+			r.n_torrents = st.n_torrents;
 		}
+		bool fits = ctl_close_reply_encode(&b, &r);
+		if (have)
+			session_status_free(&st);
+		reply_frame(v, op->id, &b, fits);
+		op_free(op);
 	}
 }
 
 static void verb_close(struct ctl_verbs *v, uint64_t id)
 {
+	struct ctl_op *op = op_new(v, id, CTL_MSG_CLOSE);
+
+	op->closes = !v->s->closed;
 	log_info("CLOSE: leaving every swarm");
-	op_new(v, id, CTL_MSG_CLOSE);
 	session_close(v->s, close_done, v);
 }
 
 /* ---- UPDATE and SEARCH: one page of the catalog ---- */
-
-static void encode_entries(struct sta_buf *b, const struct catalog_listing *l)
-{
-	be_enc_cstr(b, "files");
-	be_enc_list_begin(b);
-	for (size_t i = 0; i < l->n; i++)
-		catalog_entry_bencode(b, &l->v[i]);
-	be_enc_end(b);
-	if (l->next[0])
-		be_enc_kv_cstr(b, "next", l->next);
-}
 
 static void listed(void *arg, const struct catalog_listing *l, const char *error)
 {
@@ -234,44 +218,39 @@ static void listed(void *arg, const struct catalog_listing *l, const char *error
 
 	op_free(op);
 	if (error) {
-		ctl_server_reply_error(v->srv, id, "io", error);
+		ctl_server_reply_error(v->srv, id, CTL_ERR_IO, error);
 		return;
 	}
 	struct sta_buf b = STA_BUF_INIT;
-	size_t start = ctl_frame_begin(&b, CTL_MSG_OK);
-	encode_entries(&b, l);
-	reply_frame(v, id, &b, start);
+	reply_frame(v, id, &b, ctl_listing_encode(&b, l));
 }
 
 static bool need_tracker(struct ctl_verbs *v, uint64_t id)
 {
 	if (v->s->tracker_url)
 		return true;
-	ctl_server_reply_error(v->srv, id, "bad_request", "no tracker configured (\"tracker\")");
+	ctl_server_reply_error(v->srv, id, CTL_ERR_BAD_REQUEST,
+	                       "no tracker configured (\"tracker\")");
 	return false;
 }
 
 /* The page arguments: limit (1-1000) and after (a cursor from "next"). */
-static bool page_args(struct ctl_verbs *v, uint64_t id, const struct be_doc *doc,
+static bool page_args(struct ctl_verbs *v, uint64_t id, struct ctl_str after, int64_t limit,
                       struct catalog_query *q)
 {
-	int64_t limit;
-	char *after = arg_str(doc, "after");
-	bool ok = true;
+	bool ok = limit == CTL_UNKNOWN || (limit >= 1 && limit <= CATALOG_LIMIT_MAX);
 
-	if (be_dict_get_int(doc, be_root(doc), "limit", &limit)) {
-		ok = limit >= 1 && limit <= CATALOG_LIMIT_MAX;
-		q->limit = ok ? (uint32_t)limit : q->limit;
-	}
-	if (ok && after) {
-		ok = q->has_after = catalog_cursor_decode(after, strlen(after), &q->after);
+	if (ok && limit != CTL_UNKNOWN)
+		q->limit = (uint32_t)limit;
+	if (ok && after.p) {
+		ok = q->has_after = catalog_cursor_decode(after.p, after.len, &q->after);
 		q->sort = q->after.sort;
 		q->desc = q->after.desc;
 	}
-	free(after);
 	if (!ok)
-		ctl_server_reply_error(v->srv, id, "bad_request", "limit must be 1 to 1000 and "
-		                       "after a \"next\" from the previous page");
+		ctl_server_reply_error(v->srv, id, CTL_ERR_BAD_REQUEST,
+		                       "limit must be 1 to 1000 and after a \"next\" from the "
+		                       "previous page");
 	return ok;
 }
 
@@ -284,37 +263,43 @@ static void list_page(struct ctl_verbs *v, uint64_t id, uint16_t type,
 	op->call = catalog_client_list(v->s->base, v->s->dns, v->s->tracker_url, q, listed, op,
 	                               err, sizeof err);
 	if (op->call == NULL) {
-		ctl_server_reply_error(v->srv, id, "bad_request", err);
+		ctl_server_reply_error(v->srv, id, CTL_ERR_BAD_REQUEST, err);
 		op_free(op);
 	}
 }
 
 static void verb_update(struct ctl_verbs *v, uint64_t id, const struct be_doc *doc)
 {
+	struct ctl_update_args args;
 	struct catalog_query q;
+	char err[256];
 
 	catalog_query_init(&q);
-	if (need_tracker(v, id) && page_args(v, id, doc, &q))
+	if (args_ok(v, id, ctl_update_args_decode(doc, &args, err, sizeof err), err) &&
+	    need_tracker(v, id) && page_args(v, id, args.after, args.limit, &q))
 		list_page(v, id, CTL_MSG_UPDATE, &q);
 }
 
 static void verb_search(struct ctl_verbs *v, uint64_t id, const struct be_doc *doc)
 {
+	struct ctl_search_args args;
 	struct catalog_query q;
-	char *words = arg_str(doc, "words");
+	char err[256];
 
 	catalog_query_init(&q);
-	if (words == NULL || strlen(words) > CATALOG_WORDS_MAX) {
-		ctl_server_reply_error(v->srv, id, "bad_request", "give the words to search for "
-		                       "(\"words\", at most 256 bytes)");
+	if (!args_ok(v, id, ctl_search_args_decode(doc, &args, err, sizeof err), err))
+		return;
+	if (args.words.len > CATALOG_WORDS_MAX) {
+		ctl_server_reply_error(v->srv, id, CTL_ERR_BAD_REQUEST, "give the words to search "
+		                       "for (\"words\", at most 256 bytes)");
 	} else if (need_tracker(v, id)) {
-		strcpy(q.words, words);
+		memcpy(q.words, args.words.p, args.words.len);
+		q.words[args.words.len] = '\0';
 		q.sort = CATALOG_SORT_RANK;
 		q.desc = true;
-		if (page_args(v, id, doc, &q))
+		if (page_args(v, id, args.after, args.limit, &q))
 			list_page(v, id, CTL_MSG_SEARCH, &q);
 	}
-	free(words);
 }
 
 /* ---- REQUEST ---- */
@@ -331,15 +316,15 @@ static void add_download(struct ctl_verbs *v, uint64_t id, struct metainfo *mi,
 	if (t == NULL) {
 		metainfo_free(mi);
 		if (existing)
-			reply_torrent_note(v, id, existing, note);
+			reply_torrent_note(v, id, existing, false, note);
 		else
-			ctl_server_reply_error(v->srv, id, "io", err);
+			ctl_server_reply_error(v->srv, id, CTL_ERR_IO, err);
 		return;
 	}
 	log_info("%s: downloading \"%s\" (%llu bytes) into %s", t->hex, t->mi.name,
 	         (unsigned long long)t->mi.total_length, t->data_dir);
 	torrent_start(t);
-	reply_torrent_note(v, id, t, note);
+	reply_torrent_note(v, id, t, true, note);
 }
 
 static void fetch_done(void *arg, struct metainfo *mi, const char *error)
@@ -349,7 +334,7 @@ static void fetch_done(void *arg, struct metainfo *mi, const char *error)
 	uint64_t id = op->id;
 
 	if (mi == NULL)
-		ctl_server_reply_error(v->srv, id, "io", error);
+		ctl_server_reply_error(v->srv, id, CTL_ERR_IO, error);
 	else
 		add_download(v, id, mi, op->note);
 	op_free(op);
@@ -376,7 +361,7 @@ static void resolved(void *arg, const struct catalog_entry *e, const char *note,
 	op->call = catalog_client_fetch(v->s->base, v->s->dns, v->s->tracker_url, e->info_hash,
 	                                fetch_done, op, err, sizeof err);
 	if (op->call == NULL) {
-		ctl_server_reply_error(v->srv, op->id, "io", err);
+		ctl_server_reply_error(v->srv, op->id, CTL_ERR_IO, err);
 		op_free(op);
 	}
 }
@@ -389,7 +374,7 @@ static void request_file(struct ctl_verbs *v, uint64_t id, const char *path)
 	if (session_read_torrent(path, mi, err, sizeof err))
 		add_download(v, id, mi, NULL);
 	else
-		ctl_server_reply_error(v->srv, id, "bad_request", err);
+		ctl_server_reply_error(v->srv, id, CTL_ERR_BAD_REQUEST, err);
 	free(mi);
 }
 
@@ -401,40 +386,40 @@ static void request_magnet(struct ctl_verbs *v, uint64_t id, const char *uri)
 	char err[256];
 
 	if (!magnet_parse(uri, strlen(uri), &m, &me)) {
-		ctl_server_reply_error(v->srv, id, "bad_request", me.msg);
+		ctl_server_reply_error(v->srv, id, CTL_ERR_BAD_REQUEST, me.msg);
 		return;
 	}
 	t = magnet_torrent_add(v->s, &m, &existing, err, sizeof err);
 	magnet_free(&m);
 	if (t || existing)
-		reply_torrent(v, id, t ? t : existing);
+		reply_torrent(v, id, t ? t : existing, t != NULL);
 	else
-		ctl_server_reply_error(v->srv, id, "io", err);
+		ctl_server_reply_error(v->srv, id, CTL_ERR_IO, err);
 }
 
 static void verb_request(struct ctl_verbs *v, uint64_t id, const struct be_doc *doc)
 {
-	char *target = arg_str(doc, "target");
+	struct ctl_request_args args;
 	char err[256];
 	struct torrent *t;
 
-	if (target == NULL) {
-		ctl_server_reply_error(v->srv, id, "bad_request", "name what to download (\"target\")");
+	if (!args_ok(v, id, ctl_request_args_decode(doc, &args, err, sizeof err), err))
 		return;
-	}
+	char *target = ctl_str_dup(args.target);
 	if (target[0] == '/') {
 		request_file(v, id, target);
 	} else if (magnet_is_uri(target)) {
 		request_magnet(v, id, target);
 	} else if ((t = session_lookup(v->s, target, err, sizeof err)) != NULL) {
+		bool was_paused = t->paused;
 		torrent_resume(t);
-		reply_torrent(v, id, t);
+		reply_torrent(v, id, t, was_paused);
 	} else if (need_tracker(v, id)) {
 		struct ctl_op *op = op_new(v, id, CTL_MSG_REQUEST);
 		op->resolve = catalog_resolve_start(v->s->base, v->s->dns, v->s->tracker_url, target,
 		                                    resolved, op, err, sizeof err);
 		if (op->resolve == NULL) {
-			ctl_server_reply_error(v->srv, id, "bad_request", err);
+			ctl_server_reply_error(v->srv, id, CTL_ERR_BAD_REQUEST, err);
 			op_free(op);
 		}
 	}
@@ -443,22 +428,27 @@ static void verb_request(struct ctl_verbs *v, uint64_t id, const struct be_doc *
 
 /* ---- SHARE ---- */
 
-static void share_done(void *arg, uint64_t id, struct torrent *t, const char *error)
+static void share_done(void *arg, uint64_t id, struct torrent *t, bool added, const char *error)
 {
 	struct ctl_verbs *v = arg;
 
 	if (t)
-		reply_torrent(v, id, t);
+		reply_torrent(v, id, t, added);
 	else
-		ctl_server_reply_error(v->srv, id, "io", error);
+		ctl_server_reply_error(v->srv, id, CTL_ERR_IO, error);
 }
 
 static void verb_share(struct ctl_verbs *v, uint64_t id, const struct be_doc *doc)
 {
-	char *path = arg_str(doc, "path");
+	struct ctl_share_args args;
+	char err[256];
 
-	if (path == NULL || path[0] != '/')
-		ctl_server_reply_error(v->srv, id, "bad_request", "give an absolute path (\"path\")");
+	if (!args_ok(v, id, ctl_share_args_decode(doc, &args, err, sizeof err), err))
+		return;
+	char *path = ctl_str_dup(args.path);
+	if (path[0] != '/')
+		ctl_server_reply_error(v->srv, id, CTL_ERR_BAD_REQUEST,
+		                       "give an absolute path (\"path\")");
 	else
 		share_path(v->s->share, path, share_done, v, id);
 	free(path);
@@ -468,43 +458,58 @@ static void verb_share(struct ctl_verbs *v, uint64_t id, const struct be_doc *do
 
 static void verb_remove(struct ctl_verbs *v, uint64_t id, const struct be_doc *doc)
 {
-	struct torrent *t = arg_torrent(v, id, doc);
-	bool del = arg_flag(doc, "delete_data");
+	struct ctl_torrent_args args;
+	struct torrent *t = arg_torrent(v, id, doc, &args);
+	bool del = args.delete_data == 1;
 
 	if (t == NULL)
 		return;
 	if (del && t->shared) {
-		ctl_server_reply_error(v->srv, id, "bad_request", "refusing to delete a share's "
-		                       "own files: remove it without delete_data");
+		ctl_server_reply_error(v->srv, id, CTL_ERR_BAD_REQUEST,
+		                       "refusing to delete a share's own files: remove it without "
+		                       "delete_data");
 		return;
 	}
+	/* The reply describes it while it still exists. */
+	struct sta_buf b = STA_BUF_INIT;
+	struct ctl_torrent c;
+	struct ctl_torrent_reply r = { 1, { NULL, 0 }, &c };
+	torrent_status(t, false, &c);
+	bool fits = ctl_torrent_reply_encode(&b, &r);
+	torrent_status_free(&c);
 	torrent_remove(t, del);
-	reply_ok_empty(v, id);
+	reply_frame(v, id, &b, fits);
 }
 
 static void verb_pause_resume(struct ctl_verbs *v, uint64_t id, const struct be_doc *doc,
                               bool pause)
 {
-	struct torrent *t = arg_torrent(v, id, doc);
+	struct ctl_torrent_args args;
+	struct torrent *t = arg_torrent(v, id, doc, &args);
 
 	if (t == NULL)
 		return;
+	bool changed = t->paused != pause;
 	if (pause)
 		torrent_pause(t);
 	else
 		torrent_resume(t);
-	reply_ok_empty(v, id);
+	reply_torrent(v, id, t, changed);
 }
 
 static void verb_watch(struct ctl_verbs *v, uint64_t id, const struct be_doc *doc)
 {
-	struct torrent *t = arg_torrent(v, id, doc);
+	struct ctl_torrent_args args;
+	struct torrent *t = arg_torrent(v, id, doc, &args);
+	struct sta_buf b = STA_BUF_INIT;
 
 	if (t == NULL)
 		return;
 	uint8_t hash[20];
 	memcpy(hash, t->mi.info_hash, 20);
-	reply_ok_empty(v, id);
+	ctl_empty_encode(&b, CTL_MSG_OK);
+	ctl_server_reply(v->srv, id, &b);
+	buf_free(&b);
 	ctl_server_watch(v->srv, id, hash);
 }
 
@@ -522,6 +527,6 @@ void ctl_verbs_dispatch(struct ctl_verbs *v, uint64_t id, uint16_t type, const s
 	case CTL_MSG_RESUME: verb_pause_resume(v, id, doc, false); break;
 	case CTL_MSG_CLOSE: verb_close(v, id); break;
 	case CTL_MSG_WATCH: verb_watch(v, id, doc); break;
-	default: ctl_server_reply_error(v->srv, id, "bad_request", "unknown request"); break;
+	default: ctl_server_reply_error(v->srv, id, CTL_ERR_BAD_REQUEST, "unknown request"); break;
 	}
 }

@@ -12,6 +12,7 @@
 #include "log.h"
 
 static const char *const log_levels[] = { "err", "warning", "notice", "info", "debug", NULL };
+static const char *const encryptions[] = { "off", "prefer", "require", NULL };
 static const char *const super_seed_modes[] = { "auto", "on", "off", NULL };
 
 /* "" (no tracker) or a URL the announcer can use. */
@@ -67,6 +68,8 @@ static const struct config_key sconfig_schema[] = {
 	{ "pex", CONFIG_BOOL, 0, 1, 1, NULL, NULL, NULL, F(pex) },
 	{ "publish_token", CONFIG_STRING, 0, 256, 0, "", NULL, NULL, F(publish_token) },
 	{ "log_level", CONFIG_STRING, 0, 16, 0, "info", NULL, log_levels, F(log_level) },
+	{ "encryption", CONFIG_STRING, 0, 16, 0, "prefer", NULL, encryptions, F(encryption) },
+	{ "lsd", CONFIG_BOOL, 0, 1, 1, NULL, NULL, NULL, F(lsd) },
 	{ "dht.enabled", CONFIG_BOOL, 0, 1, 1, NULL, NULL, NULL, F(dht_enabled) },
 	{ "dht.bootstrap", CONFIG_STRLIST, 0, 32, 0, NULL, dht_routers, NULL, F(dht_bootstrap),
 	  .check = check_hostport },
@@ -94,6 +97,14 @@ bool sconfig_load(struct sconfig *c, const char *path, char err[CONFIG_ERR_MAX])
 void sconfig_free(struct sconfig *c)
 {
 	config_free(sconfig_schema, SCONFIG_NKEYS, c);
+}
+
+enum sconfig_encryption sconfig_encryption(const struct sconfig *c)
+{
+	/* The schema allows these three only. */
+	if (strcmp(c->encryption, "off") == 0)
+		return SCONFIG_ENC_OFF;
+	return strcmp(c->encryption, "require") == 0 ? SCONFIG_ENC_REQUIRE : SCONFIG_ENC_PREFER;
 }
 
 static bool check_abs(const char *v, const char *what, char *err)

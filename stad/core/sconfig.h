@@ -37,6 +37,15 @@ struct sconfig {
 	int dht_answers_per_second;             /* queries answered per second per host */
 	int dht_peers_per_torrent;              /* peers stored per info-hash */
 	int dht_max_stored_peers;               /* peers stored in all */
+	char *encryption;       /* "off", "prefer", "require" */
+	bool lsd;
+};
+
+/* stad.conf "encryption": MSE/PE for peer connections. */
+enum sconfig_encryption {
+	SCONFIG_ENC_OFF,
+	SCONFIG_ENC_PREFER,
+	SCONFIG_ENC_REQUIRE,
 };
 
 void sconfig_defaults(struct sconfig *c);
@@ -48,5 +57,6 @@ bool sconfig_check(const struct sconfig *c, char err[CONFIG_ERR_MAX]);
 /* Logs what is allowed but probably a mistake (a missing share_dir). */
 void sconfig_warn(const struct sconfig *c);
 void sconfig_free(struct sconfig *c);
+enum sconfig_encryption sconfig_encryption(const struct sconfig *c);
 
 #endif

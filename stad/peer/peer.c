@@ -16,6 +16,7 @@
 #include "log.h"
 #include "magnet_torrent.h"
 #include "metadata.h"
+#include "peer_mse.h"
 #include "pex.h"
 #include "session.h"
 #include "srcaddr.h"
@@ -118,7 +119,8 @@ static void tune_lowat(struct peer *p)
 	p->notsent_lowat = (uint32_t)want;
 }
 
-struct peer *peer_connect(struct torrent *t, const struct sockaddr *sa, socklen_t len)
+static struct peer *connect_to(struct torrent *t, const struct sockaddr *sa, socklen_t len,
+                               bool mse)
 {
 	struct session *s = t->s;
 	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -144,9 +146,20 @@ struct peer *peer_connect(struct torrent *t, const struct sockaddr *sa, socklen_
 	struct peer *p = peer_new(s, bev, sa, len);
 	p->outgoing = true;
 	torrent_attach_peer(t, p);
-	send_handshake(p);
+	if (!mse || !peer_mse_connect(p))
+		send_handshake(p);
 	log_debug("%s: connecting to %s", t->hex, p->addr_str);
 	return p;
+}
+
+struct peer *peer_connect(struct torrent *t, const struct sockaddr *sa, socklen_t len)
+{
+	return connect_to(t, sa, len, true);
+}
+
+struct peer *peer_connect_plaintext(struct torrent *t, const struct sockaddr *sa, socklen_t len)
+{
+	return connect_to(t, sa, len, false);
 }
 
 struct peer *peer_accept(struct session *s, int fd, const struct sockaddr *sa, socklen_t len)
@@ -160,6 +173,7 @@ struct peer *peer_accept(struct session *s, int fd, const struct sockaddr *sa, s
 	struct peer *p = peer_new(s, bev, sa, len);
 	p->connected = true;
 	TAILQ_INSERT_TAIL(&s->handshaking, p, link);
+	peer_mse_accept(p);
 	return p;
 }
 
@@ -184,6 +198,7 @@ void peer_close(struct peer *p, const char *reason)
 
 void peer_free(struct peer *p)
 {
+	peer_mse_free(p);
 	bufferevent_free(p->bev);
 	bitfield_free(&p->has);
 	bitfield_free(&p->af_pick);
@@ -322,8 +337,7 @@ static void client_from_peer_id(struct peer *p)
 		log_escape(p->client, sizeof p->client, id, 8);
 }
 
-/* An incoming connection named its torrent. */
-static bool route_incoming(struct peer *p, const uint8_t info_hash[20])
+bool peer_route_incoming(struct peer *p, const uint8_t info_hash[20])
 {
 	struct torrent *t = session_find(p->s, info_hash);
 
@@ -363,7 +377,7 @@ static bool read_handshake(struct peer *p, struct evbuffer *in)
 		peer_close(p, pw_strerror(err.code));
 		return false;
 	}
-	if (p->t == NULL && hs.has_info_hash && !route_incoming(p, hs.info_hash))
+	if (p->t == NULL && hs.has_info_hash && !peer_route_incoming(p, hs.info_hash))
 		return false;
 	if (st == PW_NEED_MORE)
 		return false;
@@ -630,6 +644,8 @@ static void peer_read_cb(struct bufferevent *bev, void *arg)
 	struct evbuffer *in = bufferevent_get_input(bev);
 
 	p->last_recv = session_now(p->s);
+	if (p->mse_pending && !peer_mse_read(p, in))
+		return;
 	if (!p->hs_done && !read_handshake(p, in))
 		return;
 	while (read_message(p, in))
@@ -655,7 +671,11 @@ static void peer_event_cb(struct bufferevent *bev, short what, void *arg)
 		tune_socket(bufferevent_getfd(bev));
 		return;
 	}
-	peer_close(p, what & BEV_EVENT_EOF ? "connection closed" : "connection error");
+	const char *why = what & BEV_EVENT_EOF ? "connection closed" : "connection error";
+	if (p->mse_pending)
+		peer_mse_lost(p, why); /* may dial again in plaintext */
+	else
+		peer_close(p, why);
 }
 
 /* ---- the tick ---- */
@@ -699,7 +719,7 @@ void peer_flags(const struct peer *p, char *out, size_t outsz)
 		{ p->peer_choking, 'c' }, { p->am_choking, 'C' },
 		{ p->am_interested, 'i' }, { p->peer_interested, 'I' },
 		{ p->snubbed, 's' }, { p->is_seed, 'S' }, { p->optimistic, 'o' },
-		{ !p->outgoing, 'E' }, { p->fast, 'F' },
+		{ !p->outgoing, 'E' }, { p->fast, 'F' }, { peer_mse_encrypted(p), 'X' },
 	};
 
 	for (size_t i = 0; i < sizeof f / sizeof f[0] && n + 1 < outsz; i++)

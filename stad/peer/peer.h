@@ -24,6 +24,7 @@
 struct bufferevent;
 struct early_has;
 struct evbuffer;
+struct peer_mse;
 struct pex_peer;
 struct session;
 struct torrent;
@@ -73,6 +74,8 @@ struct peer {
 
 	bool outgoing;
 	bool connected;
+	bool mse_pending;         /* MSE (or telling it from plaintext) comes first */
+	struct peer_mse *mse;     /* encryption state (peer_mse.c); NULL: plaintext */
 	bool hs_sent, hs_done;
 	bool fast, ext;
 	bool dead;
@@ -133,10 +136,18 @@ struct peer {
 	uint64_t connected_at, last_recv, last_send, last_block;
 };
 
-/* Opens an outgoing connection for torrent t; NULL when it cannot start. */
+/* Opens an outgoing connection for torrent t, encrypted as the config
+ * says; NULL when it cannot start. */
 struct peer *peer_connect(struct torrent *t, const struct sockaddr *sa, socklen_t len);
+/* The same, in plaintext whatever the config says (the "prefer" fallback). */
+struct peer *peer_connect_plaintext(struct torrent *t, const struct sockaddr *sa,
+                                    socklen_t len);
 /* Takes an accepted socket (the torrent is learnt from its handshake). */
 struct peer *peer_accept(struct session *s, int fd, const struct sockaddr *sa, socklen_t len);
+/* An incoming connection named its torrent (in its handshake, or as the
+ * SKEY of its encryption handshake): joins it and sends our handshake.
+ * false when p was closed (unknown torrent, or one taking no peers). */
+bool peer_route_incoming(struct peer *p, const uint8_t info_hash[20]);
 /* Closes the connection (reason is logged at debug level). Idempotent. */
 void peer_close(struct peer *p, const char *reason);
 /* Frees a dead peer (the reaper). */
@@ -169,7 +180,8 @@ void peer_send_ext_handshake(struct peer *p);
 void peer_format_addr(const struct sockaddr *sa, char *out, size_t outsz);
 /* Flags for STATUS: "d" downloading from it, "u" uploading to it, "c" it
  * chokes us, "C" we choke it, "i"/"I" interest (ours/its), "s" snubbed,
- * "S" seed, "o" optimistic, "E" incoming, "F" fast extension. */
+ * "S" seed, "o" optimistic, "E" incoming, "F" fast extension, "X" encrypted
+ * (MSE with RC4). */
 void peer_flags(const struct peer *p, char *out, size_t outsz);
 
 /* ---- download pipeline (peer_request.c) ---- */

@@ -7,7 +7,8 @@ Part 1, the same seeders for every leecher, one leecher at a time: by
 default three libtorrent seeders (--seeders names other kinds, each run as
 its own group of --seed-count seeders), started once, each on an address
 of its own and with its own hard link of the file. After one uncounted
-warm-up download, the leechers take turns, round by round. Each leecher
+warm-up download, the leechers take turns, round by round (each round
+starting with the next leecher in the list). Each leecher
 is a fresh process, timed from its spawn until the whole file is on its
 disk (stad: until `stactl request` returns, i.e. complete and verified;
 libtorrent: COMPLETE; aria2: exit; transmission: the .part suffix
@@ -18,6 +19,12 @@ SHA-1, then deleted.
 
 Part 2, whole swarms: one seeder and three leechers of one client, the
 three spawned together; the time until the last one is complete.
+
+stad runs in plaintext (encryption = "off", as the other clients run
+here); the leecher variant "stad-rc4" has encryption = "require" (MSE/PE,
+RC4 on every byte; the libtorrent seeders take it with their default
+settings), so `--leechers stad,stad-rc4` shows RC4's cost in one run, round
+by round.
 
 With --perf, stad is profiled (perf record -e cpu-clock -g) while it
 leeches from libtorrent and while it seeds libtorrent.
@@ -37,12 +44,20 @@ TRACKER, LEECHER = "198.18.0.1", "198.18.0.3"
 SEEDERS = ("198.18.0.2", "198.18.0.7", "198.18.0.8", "198.18.0.9")
 SWARM = ("198.18.0.4", "198.18.0.5", "198.18.0.6")
 SEED_PORT, LEECH_PORT = 6881, 6882
+DHT_NODE = "198.18.0.10"        # a libtorrent DHT node for stad-dht to join
 NAME = "random.bin"
 CLIENTS = ("stad", "libtorrent", "aria2", "transmission")
-# stad as it is (PEX on) and two variants for the cost of BEP 9 and 11:
-# with pex = false, and given a magnet link instead of the .torrent (the
-# metadata comes from the seeders first). Not in the default --leechers.
-STAD_VARIANTS = {"stad": {}, "stad-nopex": {"pex": False}, "stad-magnet": {}}
+# stad as it is (PEX on) and variants for the cost of BEP 9 and 11, RC4
+# and the DHT: with pex = false; given a magnet link instead of the
+# .torrent (the metadata comes from the seeders first); with encryption
+# required; and with its DHT node on, joined to a libtorrent DHT node on
+# DHT_NODE, looking up and announcing the torrent while it downloads (the
+# others have the DHT off). Not in the default --leechers.
+STAD_VARIANTS = {"stad": {}, "stad-nopex": {"pex": False}, "stad-magnet": {},
+                 "stad-rc4": {"encryption": "require"},
+                 "stad-dht": {"dht": {"enabled": True,
+                                      "bootstrap": ["%s:%d" % (DHT_NODE, SEED_PORT)]}}}
+STAD_BASE = {"log_level": "info", "encryption": "off"}
 
 
 def log(msg):
@@ -77,7 +92,8 @@ class Bench:
     def __init__(self, a):
         self.a = a
         self.timeout = a.timeout
-        self.ns = st.Netns((TRACKER, LEECHER) + SEEDERS + SWARM)
+        self.ns = st.Netns((TRACKER, LEECHER, DHT_NODE) + SEEDERS + SWARM)
+        self.dht_node = None
         self.dir = st.tempdir("stad-bench-")
         self.logdir = os.path.join(self.dir, "logs")
         os.makedirs(self.logdir)
@@ -125,7 +141,7 @@ class Bench:
             name = "%s-seed%d" % (kind, i)
             if kind == "stad":
                 s = ip.Stad(self.url, addr, self.ns, name=name,
-                            **dict({"log_level": "info"}, **self.a.stad_options))
+                            **dict(STAD_BASE, **self.a.stad_options))
                 os.link(self.path, os.path.join(s.download_dir, NAME))
                 s.request(self.tfile, timeout=self.timeout)  # checks the data, then seeds
                 procs.append(s.proc)
@@ -167,8 +183,11 @@ class Bench:
         out = self.fresh_dir(name)
         name = os.path.basename(out)  # logs are appended to: one per spawn
         if kind in STAD_VARIANTS:
-            opts = dict({"log_level": "info"}, **self.a.stad_options)
+            opts = dict(STAD_BASE, **self.a.stad_options)
             opts.update(STAD_VARIANTS[kind])
+            if kind == "stad-dht" and self.dht_node is None:
+                self.dht_node = ip.lt_dht_node(DHT_NODE, SEED_PORT, self.logdir, 24 * 3600,
+                                               netns=self.ns)
             s = ip.Stad(self.url, addr, self.ns, name=name, **opts)
             target = os.path.abspath(self.tfile) if kind != "stad-magnet" else \
                 "magnet:?xt=urn:btih:%s&dn=%s&tr=%s" % (self.t.hex, NAME, self.url)
@@ -279,7 +298,10 @@ class Bench:
             log("warm-up (not counted):")
             self.one_pair(seeder, self.a.leechers[0])
             for i in range(self.a.runs):
-                for leecher in self.a.leechers:
+                # Each round starts with another leecher: the first of a
+                # round was measurably faster (whatever the leecher).
+                k = i % len(self.a.leechers)
+                for leecher in self.a.leechers[k:] + self.a.leechers[:k]:
                     if seeder == "stad" and leecher == "libtorrent" and \
                             self.perf_pending.pop("seed", None):
                         perf_seed = self.perf_start(self.seeder_pid(), "stad-seed-to-libtorrent")
@@ -335,6 +357,21 @@ class Bench:
                     swarms.setdefault(kind, []).append(self.swarm(kind))
         self.report(res, swarms, load0, loadavg())
 
+    def report_rc4(self, res):
+        """RC4's cost: stad-rc4 against stad from the same seeders, paired
+        round by round (the rounds interleave the leechers)."""
+        for seeder in self.a.seeders:
+            plain, rc4 = res.get((seeder, "stad")), res.get((seeder, "stad-rc4"))
+            if not plain or not rc4:
+                continue
+            extra = [b.cpu_per_gib - a.cpu_per_gib for a, b in zip(plain, rc4)]
+            ratio = [b.mbps / a.mbps for a, b in zip(plain, rc4)]
+            print("from %s: encryption = require costs %+.2f CPU-s/GiB (median; rounds %s) "
+                  "and runs at %.2fx the plaintext MB/s (rounds %s)"
+                  % (seeder, statistics.median(extra), ", ".join("%+.2f" % x for x in extra),
+                     statistics.median(ratio), ", ".join("%.2f" % x for x in ratio)))
+        print()
+
     def report(self, res, swarms, load0, load1):
         size = self.t.size
         print()
@@ -344,19 +381,24 @@ class Bench:
         print("load average: %s at start, %s at end; %d CPUs; stad from %s"
               % (load0, load1, os.cpu_count(), st.build_dir()))
         print("part 1: %d seeder(s) of each kind serve one leecher at a time" % self.a.seed_count)
-        hdr = "%-13s %-13s %8s %8s %8s %9s %9s %9s" % (
-            "seeder", "leecher", "wall s", "MB/s", "CPU s", "CPU s/GiB", "peak RSS", "peak anon")
+        hdr = "%-13s %-13s %8s %8s %13s %8s %9s %11s %9s %9s" % (
+            "seeder", "leecher", "wall s", "MB/s", "(min-max)", "CPU s", "CPU s/GiB",
+            "(min-max)", "peak RSS", "peak anon")
         print(hdr)
         print("-" * len(hdr))
         best = {}
         for (seeder, leecher), rs in res.items():
             m = median_result(rs)
-            if leecher != "stad" and m.mbps > best.get(seeder, ("", 0))[1]:
+            if leecher not in STAD_VARIANTS and m.mbps > best.get(seeder, ("", 0))[1]:
                 best[seeder] = (leecher, m.mbps)
-            print("%-13s %-13s %8.2f %8.1f %8.2f %9.2f %7.1f M %7.1f M" % (
-                seeder, leecher, m.wall, m.mbps, m.cpu, m.cpu_per_gib, m.hwm / 1024,
-                m.anon / 1024))
+            print("%-13s %-13s %8.2f %8.1f %13s %8.2f %9.2f %11s %7.1f M %7.1f M" % (
+                seeder, leecher, m.wall, m.mbps,
+                "%.0f-%.0f" % (min(r.mbps for r in rs), max(r.mbps for r in rs)),
+                m.cpu, m.cpu_per_gib,
+                "%.2f-%.2f" % (min(r.cpu_per_gib for r in rs), max(r.cpu_per_gib for r in rs)),
+                m.hwm / 1024, m.anon / 1024))
         print()
+        self.report_rc4(res)
         for seeder, (other, b) in best.items():
             s = res.get((seeder, "stad"))
             if s:

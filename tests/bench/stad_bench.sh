@@ -8,10 +8,13 @@
 #                             [--no-swarm]
 #
 # BUILD_DIR defaults to build/bench (configured Release and built if
-# needed). Clients: stad, libtorrent, aria2, transmission; as leechers also
-# stad-nopex (pex = false) and stad-magnet (given a magnet link: the
-# metadata comes from the seeders first), for the cost of PEX and BEP 9
-# (--leechers stad,stad-nopex,stad-magnet --no-swarm). The same three
+# needed). Clients: stad (plaintext: encryption = off), libtorrent, aria2,
+# transmission; as leechers also stad-nopex (pex = false), stad-magnet
+# (given a magnet link: the metadata comes from the seeders first),
+# stad-rc4 (encryption = require) and stad-dht (its DHT node on, in a
+# private DHT of one libtorrent node), for the cost of PEX, BEP 9, RC4 and
+# the DHT (--leechers stad,stad-nopex,stad-magnet,stad-rc4,stad-dht
+# --no-swarm). The same three
 # libtorrent seeders (--seeders/--seed-count change that) serve each
 # leecher in turn (a 1 GiB random file, 1 MiB pieces); then one stad
 # seeder + three stad leechers vs the same with libtorrent. Prints a table of medians of N runs (default 1): wall time,

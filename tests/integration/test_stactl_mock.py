@@ -8,6 +8,7 @@ import fcntl
 import json
 import os
 import pty
+import re
 import select
 import signal
 import socket
@@ -136,6 +137,12 @@ def stactl(*args, fake=None, timeout=30, env=None):
     return r
 
 
+def torrent_reply(name="x", size=1000, changed=1, **extra):
+    t = {"info_hash": HASH, "name": name, "size": size, "state": "checking"}
+    t.update(extra)
+    return ok({"changed": changed, "torrent": t})
+
+
 def event(done, size=1000, **extra):
     p = {"info_hash": HASH, "state": "downloading", "size": size, "done": done,
          "down_rate": 250000, "peers": 3, "eta": 4}
@@ -154,11 +161,11 @@ class Replies(st.TestCase):
             {"name": "hello_big.txt", "size": 5 * 1024 * 1024, "info_hash": HASH,
              "seeders": 2, "leechers": 1, "added": 1700000000},
             {"name": "caf\u00e9 \u65e5\u672c.bin", "size": 10, "info_hash": "ab" * 20,
-             "seeders": 0, "leechers": 0},
+             "seeders": 0, "leechers": 0, "added": 1700000001},
             {"name": b"evil\x1b[2J\x1b]0;pwned\x07\n.txt", "size": 1, "info_hash": "cd" * 20,
-             "seeders": 1, "leechers": 0},
+             "seeders": 1, "leechers": 0, "added": 1700000002},
         ]
-        fake = FakeStad({UPDATE: lambda p: [ok({"files": files})]})
+        fake = FakeStad({UPDATE: lambda p: [ok({"torrents": files})]})
         r = stactl("update", fake=fake)
         self.assertExit(r, 0)
         hello = fake.received[0]
@@ -184,31 +191,34 @@ class Replies(st.TestCase):
 
     def test_update_json(self):
         files = [{"name": b"q\"uote\\\x01\xff", "size": 3, "info_hash": HASH,
-                  "seeders": 1, "leechers": 2}]
-        fake = FakeStad({UPDATE: lambda p: [ok({"files": files})]})
+                  "seeders": 1, "leechers": 2, "added": 5}]
+        fake = FakeStad({UPDATE: lambda p: [ok({"torrents": files})]})
         r = stactl("--json", "update", fake=fake)
         self.assertExit(r, 0)
         doc = json.loads(r.out)
-        self.assertEqual(doc["files"][0]["name"], "q\"uote\\\x01\ufffd")
-        self.assertEqual(doc["files"][0]["leechers"], 2)
+        self.assertEqual(doc["torrents"][0]["name"], "q\"uote\\\x01\ufffd")
+        self.assertEqual(doc["torrents"][0]["leechers"], 2)
         # --json also works after the verb.
         r = stactl("update", "--json", fake=fake)
-        self.assertEqual(json.loads(r.out)["files"][0]["size"], 3)
+        self.assertEqual(json.loads(r.out)["torrents"][0]["size"], 3)
 
-    def test_wrong_typed_fields_show_question_marks(self):
-        files = [{"name": 7, "size": "big", "info_hash": ["x"], "seeders": -4}, "not a dict"]
-        fake = FakeStad({UPDATE: lambda p: [ok({"files": files})]})
+    def test_unreadable_entries_are_counted(self):
+        good = {"name": "ok.bin", "size": 1, "info_hash": HASH, "seeders": 1, "leechers": 0,
+                "added": 1}
+        files = [{"name": 7, "size": "big", "info_hash": ["x"], "seeders": -4}, "not a dict",
+                 good]
+        fake = FakeStad({UPDATE: lambda p: [ok({"torrents": files})]})
         r = stactl("update", fake=fake)
         self.assertExit(r, 0)
-        rows = r.out.splitlines()[1:]
-        self.assertEqual(len(rows), 2)
-        for row in rows:
-            self.assertEqual(row.split(), ["?"] * 5)
+        lines = r.out.splitlines()
+        self.assertEqual(len(lines), 3, r.out)
+        self.assertTrue(lines[1].startswith("ok.bin"))
+        self.assertEqual(lines[2], "2 entries stad sent could not be read")
         # A reply without its list is a clear protocol error, not a crash.
-        fake.handlers[UPDATE] = lambda p: [ok({"files": 3})]
+        fake.handlers[UPDATE] = lambda p: [ok({"torrents": 3})]
         r = stactl("update", fake=fake)
         self.assertExit(r, 4)
-        self.assertIn("no 'files' list", r.err)
+        self.assertIn('no "torrents" list', r.err)
 
     def test_error_reply(self):
         fake = FakeStad({REQUEST: lambda p: [error("not_found",
@@ -264,7 +274,7 @@ class Replies(st.TestCase):
             ("bad bencode", [struct.pack(">IHH", 4, VERSION, OK) + b"d1:e"], 4),
             ("a request instead of a reply", [frame(STATUS)], 4),
             ("random bytes", [os.urandom(64)], 4),
-            ("truncated then closed", [ok({"files": []})[:-3], None], 3),
+            ("truncated then closed", [ok({"torrents": []})[:-3], None], 3),
             ("closed without a reply", [None], 3),
         ]
         for what, reply, code in cases:
@@ -287,7 +297,7 @@ class Replies(st.TestCase):
         events = [event(0), event(400), 0.05, event(800, eta=1),
                   event(1000, state="seeding", eta=0, complete=1)]
         fake = FakeStad({
-            REQUEST: lambda p: [ok({"info_hash": HASH, "name": "x", "size": 1000})],
+            REQUEST: lambda p: [torrent_reply()],
             WATCH: lambda p: [ok()] + events,
         })
         r = stactl("request", os.path.relpath(tpath), fake=fake)
@@ -310,21 +320,26 @@ class Replies(st.TestCase):
 
     def test_request_json_events(self):
         fake = FakeStad({
-            REQUEST: lambda p: [ok({"info_hash": HASH, "name": "x", "size": 1000})],
+            REQUEST: lambda p: [torrent_reply()],
             WATCH: lambda p: [ok(), event(500), event(1000, complete=1, state="seeding")],
         })
         r = stactl("--json", "request", "hello", fake=fake)
         self.assertExit(r, 0)
         lines = [json.loads(l) for l in r.out.splitlines()]
-        self.assertEqual(lines[0]["name"], "x")
+        self.assertEqual(lines[0]["torrent"]["name"], "x")
         self.assertEqual([l["done"] for l in lines[1:]], [500, 1000])
 
     def test_request_detach(self):
-        fake = FakeStad({REQUEST: lambda p: [ok({"info_hash": HASH, "name": "n", "size": 5})]})
+        fake = FakeStad({REQUEST: lambda p: [torrent_reply("n", 5)]})
         r = stactl("request", "--detach", "n", fake=fake)
         self.assertExit(r, 0)
         self.assertEqual([t for t, _, _ in fake.requests()], [REQUEST])
-        self.assertIn("requested n (5 B)", r.out)
+        self.assertIn("requested n (5 B, checking), info-hash " + HASH, r.out)
+        # A magnet link goes as typed, '/' in its trackers or not.
+        link = "magnet:?xt=urn:btih:%s&dn=n&tr=http://127.0.0.1:1/announce" % HASH
+        r = stactl("request", "--detach", link, fake=fake)
+        self.assertExit(r, 0)
+        self.assertEqual(fake.requests()[-1], (REQUEST, {b"target": link.encode()}, VERSION))
 
     def test_watch_failure_and_lost_connection(self):
         fake = FakeStad({WATCH: lambda p: [ok(), event(10), event(10, error="disk full")]})
@@ -361,8 +376,12 @@ class Replies(st.TestCase):
                                 "flags": "uI"}]}]
         fake = FakeStad({
             STATUS: lambda p: [ok({"torrents": tors})],
-            SHARE: lambda p: [ok({"job": 7})],
+            SHARE: lambda p: [torrent_reply("data.bin", 1)],
             START: lambda p: [ok({"announced": 3})],
+            REMOVE: lambda p: [torrent_reply("movie.mkv")],
+            PAUSE: lambda p: [torrent_reply("movie.mkv")],
+            RESUME: lambda p: [torrent_reply("movie.mkv")],
+            CLOSE: lambda p: [ok({"changed": 1, "torrents": tors})],
         })
         r = stactl("status", "--peers", "movie", fake=fake)
         self.assertExit(r, 0)
@@ -380,7 +399,7 @@ class Replies(st.TestCase):
         self.assertNotIn("127.0.0.1", r2.out)
         r = stactl("share", os.path.relpath(share), fake=fake)
         self.assertExit(r, 0)
-        self.assertIn("job 7", r.out)
+        self.assertIn("sharing %s as data.bin (1 B, checking)" % os.path.realpath(share), r.out)
         self.assertExit(stactl("share", os.path.join(d, "missing"), fake=fake), 1)
         for args in (["remove", "movie", "--delete-data"], ["remove", "movie"],
                      ["pause", "movie"], ["resume", "movie"], ["close"], ["start"]):
@@ -434,9 +453,12 @@ def pty_read_until(fd, needle, timeout):
 
 
 class Terminal(st.TestCase):
-    def spawn(self, args, fake):
+    def spawn(self, args, fake, columns=None):
         master, slave = pty.openpty()
+        if columns:
+            fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
         env = dict(os.environ, HOME=st.tempdir(), TERM="xterm")
+        env.pop("COLUMNS", None)
         # A session whose controlling terminal is the pty, so that ^C is a
         # SIGINT as on a real terminal.
         p = subprocess.Popen([st.sta_binary("stactl"), "--socket", fake.path] + args,
@@ -448,9 +470,9 @@ class Terminal(st.TestCase):
         return p, master, env["HOME"]
 
     def test_console_help_update_quit(self):
-        fake = FakeStad({UPDATE: lambda p: [ok({"files": [{"name": "a.txt", "size": 1,
-                                                           "info_hash": HASH, "seeders": 1,
-                                                           "leechers": 0}]})]})
+        fake = FakeStad({UPDATE: lambda p: [ok({"torrents": [{"name": "a.txt", "size": 1,
+                                                              "info_hash": HASH, "seeders": 1,
+                                                              "leechers": 0, "added": 1}]})]})
         p, fd, home = self.spawn([], fake)
         out = pty_read_until(fd, b"sta> ", st.slack(10))
         self.assertIn(b"sta> ", out)
@@ -512,6 +534,59 @@ class Terminal(st.TestCase):
         self.assertGreaterEqual(redraws, 2, out)
         self.assertLessEqual(redraws, 9, out)
         self.assertIn(b"100.0%", out)
+
+    def assertFits(self, out, columns, what):
+        """No line of out (split at CR and LF, the erase-line code left
+        out) is wider than columns."""
+        text = out.decode("utf-8", "replace").replace("\x1b[K", "")
+        for line in re.split(r"[\r\n]", text):
+            self.assertLessEqual(len(line), columns, "%s: a line of %d columns at %d:\n%r"
+                                 % (what, len(line), columns, line))
+
+    def test_progress_fits_60_columns(self):
+        gib = 1 << 30
+        events = [ok()]
+        for i in range(1, 6):
+            events += [event(i * gib // 4, size=3 * gib, down_rate=34000000, peers=12,
+                             eta=100), 0.25]
+        events.append(event(3 * gib, size=3 * gib, state="seeding", complete=1))
+        fake = FakeStad({WATCH: lambda p: events})
+        p, fd, _ = self.spawn(["watch", HASH], fake, columns=60)
+        out = pty_read_until(fd, b"verified", st.slack(20))
+        self.assertEqual(p.wait(st.slack(10)), 0, out)
+        os.close(fd)
+        self.assertIn(b"100.0%", out)
+        self.assertIn(b"34.0 MB/s", out)
+        # The last column stays free: a terminal wraps when it is written.
+        self.assertFits(out, 59, "watch")
+
+    def test_request_reply_fits_60_columns(self):
+        fake = FakeStad({REQUEST: lambda p: [torrent_reply("holiday-photos-2024.tar", 3 << 30)]})
+        p, fd, _ = self.spawn(["request", "--detach", "holiday-photos-2024.tar"], fake,
+                              columns=60)
+        out = pty_read_until(fd, b"in the background", st.slack(10))
+        self.assertEqual(p.wait(st.slack(10)), 0, out)
+        os.close(fd)
+        self.assertFits(out, 60, "request")
+        self.assertIn(b"requested holiday-photos-2024.tar (3.0 GiB, checking)\r\n  info-hash "
+                      + HASH.encode(), out)
+
+    def test_status_fits_60_columns(self):
+        tors = [{"info_hash": HASH, "name": "a-long-name-for-a-movie-file-2024.mkv",
+                 "state": "downloading", "size": 3 << 30, "done": 1 << 30,
+                 "down_rate": 34000000, "up_rate": 120000, "peers": 12, "seeds": 3,
+                 "ratio_milli": 250, "path": "/var/lib/sta/downloads/movie.mkv",
+                 "peer_list": [{"addr": "[2001:db8::1234]:51413", "client": "Transmission 3.00",
+                                "down": 1 << 30, "up": 4096, "blocks": 65536,
+                                "hash_fails": 0, "flags": "dciIS"}]}]
+        fake = FakeStad({STATUS: lambda p: [ok({"torrents": tors})]})
+        p, fd, _ = self.spawn(["status", "--peers"], fake, columns=60)
+        out = pty_read_until(fd, b"dciIS", st.slack(10))
+        self.assertEqual(p.wait(st.slack(10)), 0, out)
+        os.close(fd)
+        self.assertFits(out, 60, "status --peers")
+        self.assertIn(HASH[:8].encode(), out)
+        self.assertIn(b"/var/lib/sta/downloads/movie.mkv", out)
 
 
 if __name__ == "__main__":

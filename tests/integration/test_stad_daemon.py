@@ -3,6 +3,7 @@ and list (text and --json), pause/resume/remove, close/start, SIGHUP
 reload, SIGTERM (exit 0 with stopped announces)."""
 
 import os
+import re
 import signal
 import time
 
@@ -26,7 +27,8 @@ class CommandLine(st.TestCase):
     def test_help_and_version(self):
         r = st.run([self.stad, "--help"], timeout=10)
         for opt in ("--config", "--port", "--listen", "--tracker", "--state-dir", "--share-dir",
-                    "--download-dir", "--socket", "--workers", "--log-level", "--version"):
+                    "--download-dir", "--socket", "--workers", "--no-dht", "--log-level",
+                    "--version"):
             self.assertIn(opt, r.out, "stad --help does not mention " + opt)
         r = st.run([self.stad, "--version"], timeout=10)
         self.assertRegex(r.out, r"^stad \d+\.\d+\.\d+")
@@ -95,7 +97,8 @@ class CommandLine(st.TestCase):
                      "--tracker", tracker.url("/announce"),
                      "--state-dir", os.path.join(self.dir, "state"), "--share-dir", share,
                      "--download-dir", os.path.join(self.dir, "dl"), "--socket", sock,
-                     "--workers", "1", "--log-level", "info"], "stad-flags", self.dir)
+                     "--workers", "1", "--no-dht", "--log-level", "info"], "stad-flags",
+                    self.dir)
         st.wait_until(lambda: st.stactl(sock, "status").rc == 0, st.slack(10), "stad to answer")
         self.assertIn("port %d" % port, p.log())
         def seeding():
@@ -105,6 +108,7 @@ class CommandLine(st.TestCase):
         st.wait_until(lambda: tracker.scrape([bytes.fromhex(ih)])[bytes.fromhex(ih)][0] == 1,
                       st.slack(10), "the seeder in the scrape")
         self.assertNotIn("debug:", p.log(), "--log-level info still logs debug lines")
+        self.assertNotIn("DHT node", p.log(), "--no-dht still started the DHT node")
         p.stop()
 
 
@@ -127,9 +131,13 @@ class Control(st.TestCase):
     def test_status_and_list(self):
         r = self.seed.ctl("status")
         self.assertEqual(r.rc, 0, r)
-        lines = r.out.splitlines()
-        self.assertRegex(lines[0], r"^NAME\s+STATE\s+DONE\s+SIZE\s+DOWN\s+UP\s+PEERS\s+SEEDS\s+"
-                         r"INFO-HASH$")
+        # The torrents, then (after a blank line) where their data is.
+        lines, places = r.out.split("\n\n")
+        lines = lines.splitlines()
+        self.assertRegex(lines[0], r"^NAME\s+STATE\s+DONE\s+SIZE\s+DOWN\s+UP\s+RATIO\s+PEERS\s+"
+                         r"SEEDS\s+INFO-HASH$")
+        self.assertRegex(places, r"\none\.bin +%s\n" % re.escape(os.path.join(self.seed.share_dir,
+                                                                           "one.bin")))
         row = [l for l in lines if l.startswith("one.bin")]
         self.assertEqual(len(row), 1, r.out)
         self.assertIn("seeding", row[0])
@@ -201,7 +209,8 @@ class Control(st.TestCase):
             self.assertEqual(self.scrape()[0], 0, "round %d: still a seeder when close returned"
                              % i)
             self.assertEqual(self.seed.ctl("status").rc, 0, "stad stopped answering after close")
-            self.assertEqual(self.seed.torrent("one.bin")["state"], "seeding")
+            # Not "seeding" as if nothing happened.
+            self.assertEqual(self.seed.torrent("one.bin")["state"], "closed")
             r = self.seed.ctl("start", json_out=True)
             self.assertEqual(r.rc, 0, r)
             self.assertEqual(r.json.get("announced"), 2, r)
@@ -225,15 +234,16 @@ class Control(st.TestCase):
                     if order == "sigterm first":
                         self.seed.proc.send_signal(signal.SIGTERM)
                         time.sleep(0.1)  # the signal handled before the CLOSE
-                    c.send(st.ctl_frame("CLOSE"))
-                    if order == "close first":
-                        time.sleep(0.1)  # the CLOSE read before the signal
-                        self.seed.proc.send_signal(signal.SIGTERM)
                     try:
+                        c.send(st.ctl_frame("CLOSE"))
+                        if order == "close first":
+                            time.sleep(0.1)  # the CLOSE read before the signal
+                            self.seed.proc.send_signal(signal.SIGTERM)
                         kind, _ = c.recv()
                         self.assertEqual(kind, "OK", order)
                     except (EOFError, ConnectionError):
-                        # stad may exit before it answers a CLOSE sent after SIGTERM.
+                        # stad may exit before it reads or answers a CLOSE sent
+                        # after SIGTERM.
                         self.assertEqual(order, "sigterm first")
                 self.assertEqual(self.seed.proc.wait(st.slack(10)), 0,
                                  "%s: stad did not exit by itself" % order)

@@ -76,7 +76,7 @@ class HostileExt(st.TestCase):
         # 100 addresses on loopback ports nobody listens on: dialling one
         # fails at once.
         bogus = [("127.0.0.1", p) for p in range(1, 101)]
-        flood = ExtPeer(self.torrent, "127.0.0.14", "pex_flood", flood_peers=bogus)
+        flood = ExtPeer(self.torrent, "127.0.0.14", "pex_flood", pex_peers=bogus)
         r = self.down.ctl("request", self.link(flood.xpe), "--detach")
         self.assertEqual(r.rc, 0, r)
         st.wait_until(lambda: flood.closed_by_remote, st.slack(20), "stad to drop the flooder")

@@ -121,9 +121,12 @@ class Swarm(st.TestCase):
         self.assertIn("absent.bin", r.err)
         self.assertRegex(r.err, r"(?i)no file|not found|not in the catalog")
         self.assertEqual(down.status(), [])
+        # Under --json the error is JSON on stdout, with its code.
         r = down.ctl("request", "absent.bin", json_out=True)
         self.assertEqual(r.rc, 1, r)
-        self.assertEqual(r.out, "", "an error prints nothing on stdout under --json")
+        self.assertEqual(r.err, "")
+        self.assertEqual(r.jsons, [{"error": 'no file "absent.bin" in the catalog',
+                                    "code": "not_found", "exit": 1}])
 
 
 if __name__ == "__main__":

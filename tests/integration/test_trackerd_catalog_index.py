@@ -8,6 +8,7 @@ import json
 import os
 import threading
 import time
+import urllib.parse
 
 import statest as st
 
@@ -81,6 +82,30 @@ class Index(st.TestCase):
         self.assertEqual(len(json.loads(r.body.decode())["torrents"]), 3)
         r = self.t.get("/catalog?q=%20%20")
         self.assertEqual(r.status, 200, r)  # blank words: the plain listing
+
+    def test_search_words_with_punctuation_and_limits(self):
+        self.publish_many(["backup-2024.tar.gz", "backup notes.txt", "tarball.zip",
+                           "Ünïcödé Straße.flac"])
+        # A word with punctuation stands for its parts, the last one a prefix.
+        self.assertEqual(self.names("q=tar.gz"), ["backup-2024.tar.gz"])
+        self.assertEqual(sorted(self.names("q=backup-20")), ["backup-2024.tar.gz"])
+        self.assertEqual(sorted(self.names("q=tar")), ["backup-2024.tar.gz", "tarball.zip"])
+        self.assertEqual(self.names("q=TAR")[0], "backup-2024.tar.gz")   # whole word first
+        self.assertEqual(self.names("q=" + urllib.parse.quote("unicode STRAßE")),
+                         ["Ünïcödé Straße.flac"])
+        self.assertEqual(self.names("q=" + "+".join(["backup"] * 16)),
+                         ["backup notes.txt", "backup-2024.tar.gz"])
+        r = self.t.get("/catalog?q=" + "+".join(["backup"] * 17))
+        self.assertEqual(r.status, 400)
+        self.assertIn(b"at most 16 words", r.body)
+        self.assertEqual(self.names("q=---"), [])
+
+    def test_name_lookup_sorts_by_seeders(self):
+        hashes = self.publish_many(["same.iso", "same.iso", "other.iso"])
+        self.t.announce(hashes[1], st.peer_id(1), 7001, left=0, source="127.0.0.90")
+        got = self.page("name=same.iso&sort=seeders")[0]
+        self.assertEqual([(e[b"name"], e[b"seeders"]) for e in got],
+                         [(b"same.iso", 1), (b"same.iso", 0)])
 
     def test_search_ranks_seeded_first(self):
         hashes = self.publish_many(["song one.mp3", "song two.mp3", "song three.mp3"])
@@ -221,6 +246,54 @@ class Index(st.TestCase):
 
 
 class Lifecycle(st.TestCase):
+    def test_database_of_the_fts5_version(self):
+        """A catalog written by the version that kept an FTS5 word index in
+        the database: the first start drops it and serves from memory."""
+        import sqlite3
+        state = os.path.join(st.tempdir("trackerd-fts5-"), "state")
+        os.makedirs(os.path.join(state, "catalog"))
+        db = sqlite3.connect(os.path.join(state, "catalog", "catalog.db"))
+        db.executescript(
+            "PRAGMA journal_mode = WAL;"
+            "CREATE TABLE entries(id INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE,"
+            " name TEXT NOT NULL, size INTEGER NOT NULL, added INTEGER NOT NULL,"
+            " seen INTEGER NOT NULL, publisher BLOB);"
+            "CREATE TABLE bodies(id INTEGER PRIMARY KEY, data BLOB NOT NULL);"
+            "CREATE INDEX entries_name ON entries(name);"
+            "CREATE INDEX entries_size ON entries(size);"
+            "CREATE INDEX entries_added ON entries(added);"
+            "CREATE VIRTUAL TABLE words USING fts5(name, content='entries', content_rowid='id',"
+            " tokenize='unicode61 remove_diacritics 2', prefix='2 3');"
+            "CREATE TRIGGER entries_ai AFTER INSERT ON entries BEGIN"
+            " INSERT INTO words(rowid, name) VALUES (new.id, new.name); END;"
+            "CREATE TRIGGER entries_ad AFTER DELETE ON entries BEGIN"
+            " INSERT INTO words(words, rowid, name) VALUES ('delete', old.id, old.name);"
+            " DELETE FROM bodies WHERE id = old.id; END;")
+        hashes = []
+        for i, name in enumerate(["Old Holiday.zip", "old notes.txt"]):
+            data, h = synthetic(name, salt=i)
+            hashes.append(h)
+            db.execute("INSERT INTO entries(hash, name, size, added, seen) VALUES (?,?,?,?,?)",
+                       (h, name, 100, int(time.time()), int(time.time())))
+            db.execute("INSERT INTO bodies(id, data) VALUES (last_insert_rowid(), ?)", (data,))
+        db.commit()
+        db.close()
+        t = st.Trackerd(publish_token=TOKEN, state_dir=state)
+        try:
+            names = [e[b"name"] for e in t.get("/catalog?q=old").bdecoded()[b"torrents"]]
+            self.assertEqual(sorted(names), [b"Old Holiday.zip", b"old notes.txt"])
+            self.assertEqual(len(t.get("/catalog?q=holi").bdecoded()[b"torrents"]), 1)
+            r = st.http_request(*t.http, "DELETE", "/catalog/%s.torrent" % hashes[0].hex(),
+                                headers={"X-STA-Token": TOKEN})
+            self.assertEqual(r.status, 200)
+        finally:
+            t.stop()
+        db = sqlite3.connect(os.path.join(state, "catalog", "catalog.db"))
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+        self.assertNotIn("words", tables)
+        self.assertEqual(db.execute("SELECT count(*) FROM bodies").fetchone()[0], 1)
+        db.close()
+
     def test_expiry_hides_unseeded_entries(self):
         t = st.Trackerd(publish_token=TOKEN, catalog_expire=3)
         try:

@@ -5,7 +5,7 @@ interpreter that has python3-libtorrent).
                                                    [--go FILE] [--dht ADDR:PORT]...
                                                    [--peer HOST:PORT]... [--no-pex]
                                                    [--upload-limit B] [--download-limit B]
-                                                   [--peers-report]
+                                                   [--peers-report] [--rc4-forced] [--lsd]
     lt_peer.py node - SAVE_DIR ADDR PORT --dht ADDR:PORT... [--timeout S]
 
 Listens and connects from ADDR only (one address per local peer, since
@@ -45,8 +45,11 @@ import time
 import libtorrent as lt
 
 
-def session(addr, port, dht=None, pex=True):
-    """dht: None (off) or the nodes to join through (may be empty)."""
+def session(addr, port, dht=None, pex=True, rc4_forced=False, lsd=False):
+    """dht: None (off) or the nodes to join through (may be empty).
+    rc4_forced: MSE/PE forced both ways (in_enc_policy = out_enc_policy =
+    0) with RC4 as the only allowed level, so every connection is RC4.
+    lsd: local service discovery (BEP 14) on."""
     settings = {
         "listen_interfaces": "%s:%d" % (addr, port),
         "outgoing_interfaces": addr,
@@ -55,7 +58,7 @@ def session(addr, port, dht=None, pex=True):
         "dht_restrict_routing_ips": False,
         "dht_restrict_search_ips": False,
         "dht_announce_interval": 5,
-        "enable_lsd": False,
+        "enable_lsd": lsd,
         "enable_upnp": False,
         "enable_natpmp": False,
         "enable_incoming_utp": False,
@@ -68,6 +71,9 @@ def session(addr, port, dht=None, pex=True):
         | lt.alert.category_t.status_notification
         | lt.alert.category_t.dht_notification,
     }
+    if rc4_forced:
+        settings.update({"in_enc_policy": 0, "out_enc_policy": 0, "allowed_enc_level": 2,
+                         "prefer_rc4": True})
     if pex:
         s = lt.session(settings)
     else:
@@ -152,10 +158,12 @@ def main():
     ap.add_argument("--download-limit", type=int, default=0)
     ap.add_argument("--peers-report", action="store_true")
     ap.add_argument("--no-pex", action="store_true")
+    ap.add_argument("--rc4-forced", action="store_true")
+    ap.add_argument("--lsd", action="store_true")
     a = ap.parse_args()
 
     dht = a.dht if a.dht or a.mode == "node" else None
-    s = session(a.addr, a.port, dht, pex=not a.no_pex)
+    s = session(a.addr, a.port, dht, pex=not a.no_pex, rc4_forced=a.rc4_forced, lsd=a.lsd)
     if a.mode == "node":
         return run_node(s, a.timeout)
     if a.go:

@@ -7,6 +7,10 @@ trackerd only, and the data arrives with matching checksums:
                                                   transmission-cli leech the
                                                   .torrent from the catalog
 
+Against libtorrent also with message stream encryption forced on both
+sides (libtorrent in_enc_policy = out_enc_policy = forced, RC4 only; stad
+encryption = "require"), so every byte on the wire is RC4.
+
 Every case runs in a network namespace of its own (transmission refuses
 peers on 127/8) with the tracker on 198.18.0.1 and each peer on an address
 of its own, which it listens on and connects from. DHT, LSD, PEX, UPnP and
@@ -80,9 +84,9 @@ class StadInterop(st.TestCase):
     def stad(self, **kw):
         return ip.Stad(self.tracker.url("/announce"), STAD, self.ns, **kw)
 
-    def stad_leeches(self, t, tfile, want_path, seeder):
+    def stad_leeches(self, t, tfile, want_path, seeder, **stad_kw):
         self.wait_seeder(t, seeder)
-        s = self.stad()
+        s = self.stad(**stad_kw)
         r = s.request(tfile, timeout=CASE_SECONDS - 10)
         self.assertEqual(r.rc, 0, "stactl request failed: %r" % r)
         tor = s.torrent(t.name)
@@ -95,11 +99,12 @@ class StadInterop(st.TestCase):
                       "the tracker to count stad's completed download", 0.2)
         s.stop()
         seeder.stop(expect_rc=None)
+        return s
 
-    def stad_seeds(self, name, size):
+    def stad_seeds(self, name, size, **stad_kw):
         """Starts a stad sharing a fresh file; returns (stad, source path,
         Torrent from the catalog, its path on disk)."""
-        s = self.stad(share={name: size})
+        s = self.stad(share={name: size}, **stad_kw)
         src = os.path.join(s.share_dir, name)
 
         def listed():
@@ -141,6 +146,14 @@ class StadInterop(st.TestCase):
                             netns=self.ns)
         self.stad_leeches(t, tfile, path, seeder)
 
+    def test_stad_leeches_from_libtorrent_rc4_forced(self):
+        seed, path = self.payload("secret.bin", [3 * 2 ** 20 + 5])
+        t, tfile = self.torrent(path, 1 << 16)
+        seeder = ip.lt_seed(tfile, seed, SEEDER, 6881, self.dir, CASE_SECONDS + 30,
+                            netns=self.ns, extra=["--rc4-forced"])
+        s = self.stad_leeches(t, tfile, path, seeder, encryption="require")
+        self.assertIn("encryption handshake done, RC4", s.log())
+
     def test_stad_leeches_from_transmission(self):
         seed, path = self.payload("movie.mkv", [4 * 2 ** 20 + 777])
         t, tfile = self.torrent(path, 1 << 18)
@@ -168,6 +181,16 @@ class StadInterop(st.TestCase):
         self.assert_same(src, os.path.join(out, t.name))
         st.wait_until(lambda: self.scrape(t.info_hash)[1] >= 1, 10,
                       "the tracker to count libtorrent's completed download", 0.2)
+        s.stop()
+
+    def test_libtorrent_leeches_from_stad_rc4_forced(self):
+        s, src, t, tfile = self.stad_seeds("d.bin", 3 * 2 ** 20 + 17, encryption="require")
+        out = os.path.join(self.dir, "out")
+        leecher = ip.lt_leech(tfile, out, LEECHER, 6882, self.dir, CASE_SECONDS - 10,
+                              netns=self.ns, extra=["--rc4-forced"])
+        self.wait_exit(leecher, CASE_SECONDS)
+        self.assert_same(src, os.path.join(out, t.name))
+        self.assertIn("encryption handshake done, RC4", s.log())
         s.stop()
 
     def test_transmission_leeches_from_stad(self):

@@ -6,6 +6,7 @@
 
 #include <cmocka.h>
 
+#include "ctl_msg.h"
 #include "ctl_proto.h"
 
 static void test_round_trip(void **state)

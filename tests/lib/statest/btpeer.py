@@ -5,6 +5,9 @@ connections (BEP 3: handshake, bitfield, unchoke, request -> piece) and
 serves blocks of one torrent: honestly from the data file, slowly (rate
 limited), or as garbage. It never downloads. Everything it does is counted
 so a test can check what the daemon on the other side did to it.
+
+With mse="accept" it also takes MSE/PE connections (statest.mse, RC4 or
+plaintext as the initiator offers); with mse="require" only those.
 """
 
 import os
@@ -14,6 +17,7 @@ import threading
 import time
 
 import statest as st
+from statest import mse as _mse
 
 PSTR = b"\x13BitTorrent protocol"
 MSG_CHOKE, MSG_UNCHOKE, MSG_INTERESTED, MSG_NOT_INTERESTED = 0, 1, 2, 3
@@ -36,7 +40,7 @@ def handshake(info_hash, pid):
 
 
 class Listener:
-    """A TCP listener on (host, a free port) that serves each accepted
+    """A TCP listener on (host, a free port; IPv4 or IPv6) that serves each accepted
     connection with self._serve(conn) on a thread of its own; stop() (also
     at exit) closes the listener and every connection. Subclasses count
     under self.lock."""
@@ -48,7 +52,8 @@ class Listener:
         self.accepted = 0            # connections accepted
         self.stopping = False
         self._conns = []
-        self.ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.ls = socket.socket(family, socket.SOCK_STREAM)
         self.ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.ls.bind((host, self.port))
         self.ls.listen(16)
@@ -129,7 +134,7 @@ class BtPeer(Listener):
     rate: bytes per second summed over connections (None: unlimited)."""
 
     def __init__(self, torrent, host, data_path=None, garbage=False, lies=0, rate=None,
-                 name="btpeer"):
+                 name="btpeer", mse=None):
         if data_path is None and not garbage:
             raise ValueError("an honest peer needs the data")
         self.torrent = torrent
@@ -138,6 +143,7 @@ class BtPeer(Listener):
         self.lies = lies
         self.rate = rate
         self.name = name
+        self.mse = mse
         self.pid = b"-PY0001-" + os.urandom(6).hex().encode()
         info = torrent.meta[b"info"]
         self.piece_length = info[b"piece length"]
@@ -147,6 +153,8 @@ class BtPeer(Listener):
         self.garbage_sent = 0        # blocks answered with random bytes
         self.bytes_served = 0
         self.closed_by_remote = 0
+        self.encrypted = 0           # connections that came through MSE with RC4
+        self.plain_refused = 0       # plaintext handshakes refused (mse="require")
         self._next_send = time.monotonic()
         super().__init__(host)
 
@@ -178,9 +186,29 @@ class BtPeer(Listener):
             self._next_send = at + n / self.rate
         time.sleep(max(0.0, at - now))
 
+    def _open(self, c):
+        """The connection as a socket-like stream: c itself for a plaintext
+        handshake, an MSE stream (the handshake, decrypted, first in it)
+        for an encrypted one; None when refused."""
+        c.settimeout(30)
+        first = c.recv(1, socket.MSG_PEEK)
+        if first == PSTR[:1] or self.mse is None:
+            if first == PSTR[:1] and self.mse == "require":
+                with self.lock:
+                    self.plain_refused += 1
+                return None
+            return c
+        accept = _mse.CRYPTO_RC4 | (_mse.CRYPTO_PLAIN if self.mse == "accept" else 0)
+        stream = _mse.respond(c, self.torrent.info_hash, accept=accept)
+        if stream.rc4:
+            with self.lock:
+                self.encrypted += 1
+        return stream
+
     def _serve(self, c):
         try:
-            if not self._answer_handshake(c):
+            c = self._open(c)
+            if c is None or not self._answer_handshake(c):
                 return
             nbytes = (self.n_pieces + 7) // 8
             bits = bytearray(b"\xff" * nbytes)

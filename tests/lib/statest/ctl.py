@@ -12,10 +12,10 @@ from .bencode import bdecode, bencode
 
 # ---------------------------------------------------------------- stad
 
-CTL_VERSION = 2
+CTL_VERSION = 3
 CTL_MSG = {"HELLO": 0x0001, "STATUS": 0x0101, "START": 0x0102, "UPDATE": 0x0103,
            "REQUEST": 0x0104, "SHARE": 0x0105, "REMOVE": 0x0106, "PAUSE": 0x0107,
-           "RESUME": 0x0108, "CLOSE": 0x0109, "WATCH": 0x010a, "OK": 0x0201,
+           "RESUME": 0x0108, "CLOSE": 0x0109, "WATCH": 0x010a, "SEARCH": 0x010b, "OK": 0x0201,
            "ERROR": 0x0202, "EVENT": 0x0301}
 
 

@@ -9,8 +9,11 @@ info-hash with the extension and Fast bits, sends its extension handshake
   huge          claims a metadata_size of 1 GiB
   out_of_range  answers a request with data for a piece past the end
   pex_flood     sends ut_pex messages of 100 added peers every 20 ms
+  pex_list      sends one ut_pex message of the peers given (IPv4 and IPv6)
 
-It never has pieces. Everything stad does to it is counted, so a test can
+Every mode but wrong, huge and out_of_range serves the info dict honestly,
+and every mode keeps the ut_pex messages stad sends it (pex_received). It
+never has pieces. Everything stad does to it is counted, so a test can
 check that stad closed it, and how soon.
 """
 
@@ -27,7 +30,7 @@ RESERVED = b"\x00\x00\x00\x00\x00\x10\x00\x04"   # extension protocol, Fast
 MSG_HAVE_NONE, MSG_EXTENDED = 0x0f, 20
 OUR_METADATA_ID, OUR_PEX_ID = 3, 4
 PIECE = 16384
-MODES = ("honest", "wrong", "huge", "out_of_range", "pex_flood")
+MODES = ("honest", "wrong", "huge", "out_of_range", "pex_flood", "pex_list")
 
 
 def ext_msg(ext_id, payload):
@@ -36,16 +39,20 @@ def ext_msg(ext_id, payload):
 
 class ExtPeer(Listener):
     """Plays mode (see MODES) for torrent (a statest.Torrent) on host.
-    flood_peers: the (host, port) pairs a pex_flood peer advertises."""
+    pex_peers: the (host, port) pairs a pex_flood or pex_list peer tells of
+    (pex_flood: IPv4 only). pex_id: the ext id a pex_list peer sends to when
+    stad offered no ut_pex (to check that stad ignores it)."""
 
-    def __init__(self, torrent, host, mode, flood_peers=(), name=None):
+    def __init__(self, torrent, host, mode, pex_peers=(), pex_id=None, name=None):
         if mode not in MODES:
             raise ValueError(mode)
         self.torrent = torrent
         self.mode = mode
         self.name = name or "extpeer-" + mode
         self.info = bencode(torrent.meta[b"info"])
-        self.flood_peers = list(flood_peers)
+        self.pex_peers = list(pex_peers)
+        self.pex_id = pex_id
+        self.pex_received = []     # stad's ut_pex messages, decoded
         self.pid = b"-PY0001-" + os.urandom(6).hex().encode()
         self.handshakes = 0
         self.requests = 0          # ut_metadata requests from stad
@@ -91,9 +98,13 @@ class ExtPeer(Listener):
         return ext_msg(their_id, head + chunk)
 
     def _pex(self, their_id):
-        added = b"".join(socket.inet_aton(h) + struct.pack(">H", p)
-                         for h, p in self.flood_peers[:100])
-        return ext_msg(their_id, bencode({b"added": added, b"added.f": bytes(len(added) // 6),
+        v4 = [(h, p) for h, p in self.pex_peers if ":" not in h][:100]
+        v6 = [(h, p) for h, p in self.pex_peers if ":" in h][:100]
+        added = b"".join(socket.inet_aton(h) + struct.pack(">H", p) for h, p in v4)
+        added6 = b"".join(socket.inet_pton(socket.AF_INET6, h) + struct.pack(">H", p)
+                          for h, p in v6)
+        return ext_msg(their_id, bencode({b"added": added, b"added.f": bytes(len(v4)),
+                                          b"added6": added6, b"added6.f": bytes(len(v6)),
                                           b"dropped": b""}))
 
     # ---- a connection
@@ -103,6 +114,15 @@ class ExtPeer(Listener):
             m = bdecode(payload, strict=False).get(b"m", {})
             with self.lock:
                 self.their_ids = {k: v for k, v in m.items() if isinstance(v, int)}
+            to = self.their_ids.get(b"ut_pex") or self.pex_id
+            if self.mode == "pex_list" and to:
+                c.sendall(self._pex(to))
+                with self.lock:
+                    self.pex_sent += 1
+            return
+        if ext_id == OUR_PEX_ID:
+            with self.lock:
+                self.pex_received.append(bdecode(payload, strict=False))
             return
         if ext_id != OUR_METADATA_ID:
             return

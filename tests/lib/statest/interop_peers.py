@@ -45,17 +45,34 @@ def aria2_leech(tfile, out_dir, addr, port, logdir, timeout, netns=None, name="a
                    name, logdir, netns=netns)
 
 
-def lt_seed(tfile, data_root, addr, port, logdir, timeout, netns=None, name="lt-seed"):
-    """Prints SEEDING once it has checked its data."""
+def lt_seed(tfile, data_root, addr, port, logdir, timeout, netns=None, name="lt-seed",
+            extra=()):
+    """Prints SEEDING once it has checked its data. extra: more lt_peer.py
+    options (e.g. --rc4-forced)."""
     py = st.require_libtorrent()
     return st.Proc([py, LT_PEER, "seed", tfile, data_root, addr, str(port),
-                    "--timeout", str(timeout)], name, logdir, netns=netns)
+                    "--timeout", str(timeout)] + list(extra), name, logdir, netns=netns)
 
 
-def lt_leech(tfile, out_dir, addr, port, logdir, timeout, netns=None, name="lt-leech"):
+def lt_leech(tfile, out_dir, addr, port, logdir, timeout, netns=None, name="lt-leech",
+             extra=()):
     """Prints COMPLETE when done, then exits 0 half a second later."""
     py = st.require_libtorrent()
     return st.Proc([py, LT_PEER, "leech", tfile, out_dir, addr, str(port),
+                    "--timeout", str(timeout)] + list(extra), name, logdir, netns=netns)
+
+
+def dht_args(nodes):
+    """lt_peer.py options to join a private DHT through nodes ((addr, port)
+    pairs): for lt_seed's and lt_leech's extra."""
+    return [x for node in nodes for x in ("--dht", "%s:%d" % node)]
+
+
+def lt_dht_node(addr, port, logdir, timeout, netns=None, name="lt-dht"):
+    """A libtorrent DHT node without torrents that the others join through
+    (prints "DHT nodes=N")."""
+    py = st.require_libtorrent()
+    return st.Proc([py, LT_PEER, "node", "-", logdir, addr, str(port),
                     "--timeout", str(timeout)], name, logdir, netns=netns)
 
 

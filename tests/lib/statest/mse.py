@@ -105,7 +105,9 @@ def _recv_until(sock, pattern, limit):
 
 
 class Stream:
-    """A socket after the handshake: send/recv through the chosen method."""
+    """A socket after the handshake, socket-like (sendall, recv,
+    settimeout) through the chosen method; pending: plaintext already
+    received (a responder's initial payload)."""
 
     def __init__(self, sock, enc, dec, select, pending=b""):
         self.sock = sock
@@ -113,16 +115,26 @@ class Stream:
         self.enc, self.dec = enc, dec
         self.pending = pending
 
-    def send(self, data):
+    def sendall(self, data):
         self.sock.sendall(self.enc.crypt(data) if self.rc4 else data)
 
-    def recv_exact(self, n):
-        while len(self.pending) < n:
+    def settimeout(self, t):
+        self.sock.settimeout(t)
+
+    def recv(self, n):
+        if not self.pending:
             b = self.sock.recv(65536)
+            self.pending = self.dec.crypt(b) if self.rc4 else b
+        out, self.pending = self.pending[:n], self.pending[n:]
+        return out
+
+    def recv_exact(self, n):
+        out = b""
+        while len(out) < n:
+            b = self.recv(n - len(out))
             if not b:
                 raise EOFError("connection closed")
-            self.pending += self.dec.crypt(b) if self.rc4 else b
-        out, self.pending = self.pending[:n], self.pending[n:]
+            out += b
         return out
 
 
@@ -143,7 +155,7 @@ def initiate(sock, skey, ia, provide=CRYPTO_RC4, pad_a=None, priv=None):
 
 def respond(sock, skey, accept=CRYPTO_RC4, pad_b=None, priv=None):
     """Runs B's side over an accepted socket (the initiator's first byte not
-    yet read); returns (Stream, ia) with IA decrypted."""
+    yet read); returns a Stream that yields the decrypted IA first."""
     priv = priv or os.urandom(20)
     pad_b = os.urandom(16) if pad_b is None else pad_b
     s = secret(priv, _recv_exact(sock, KEY_LEN))
@@ -164,4 +176,4 @@ def respond(sock, skey, accept=CRYPTO_RC4, pad_b=None, priv=None):
     if not provide & accept & select:
         raise ValueError("no common method: provided %#x" % provide)
     sock.sendall(step4(enc, select))
-    return Stream(sock, enc, dec, select), ia
+    return Stream(sock, enc, dec, select, pending=ia)

@@ -48,8 +48,9 @@ class Stad(Daemon):
         self.socket = os.path.join(self.dir, "ctl.sock")
         self.listen = listen or loopback_host()
         self.port = free_port(host=self.listen)
+        # LSD off unless a test turns it on: it would multicast on the host.
         self.options = {"tracker": tracker, "workers": 2, "log_level": "debug",
-                        "dht": {"enabled": False}}
+                        "dht": {"enabled": False}, "lsd": False}
         self.options.update(options)
         self.config = os.path.join(self.dir, "stad.conf")
         self.extra_args = list(extra_args)
@@ -110,10 +111,10 @@ class Stad(Daemon):
 
 class PeerRecorder:
     """Polls a downloader's STATUS with peers=1 as fast as it answers and
-    keeps, per peer address, the largest down/blocks/hash_fails seen and
-    the torrent's done bytes when the peer was last listed (last_done): a
-    finished download drops its seed connections, and their counters with
-    them."""
+    keeps, per peer address, the largest down/blocks/hash_fails seen, every
+    STATUS flag it showed (flags, a set) and the torrent's done bytes when
+    the peer was last listed (last_done): a finished download drops its seed
+    connections, and their counters with them."""
 
     def __init__(self, stad, name):
         self.stad = stad
@@ -140,6 +141,7 @@ class PeerRecorder:
                             m = self.peers.setdefault(p["addr"], {})
                             for k in ("down", "blocks", "hash_fails"):
                                 m[k] = max(m.get(k, 0), p.get(k, 0))
+                            m.setdefault("flags", set()).update(p.get("flags", ""))
                             m["last_done"] = t.get("done")
         except Exception as e:  # reported by stop()
             self.error = e

@@ -131,18 +131,101 @@ static void test_progress_line(void **state)
 	struct progress p = { .size = 3 * 1024 * 1024, .done = 1024 * 1024, .rate = 3400000,
 		              .peers = 5, .eta = 1 };
 
-	render_progress(&b, &p, 10);
-	assert_string_equal(buf_cstr(&b),
-	                    "[###-------]  33.3%  1.0 MiB of 3.0 MiB  3.4 MB/s  5 peers  ETA 0:00:01");
+	/* No width (a pipe): a bar of 20. */
+	render_progress(&b, &p, 0);
+	assert_string_equal(buf_cstr(&b), "[######--------------]  33.3%  1.0 MiB of 3.0 MiB  "
+	                                  "3.4 MB/s  5 peers  ETA 0:00:01");
 	buf_clear(&b);
-	struct progress unknown = { -1, -1, -1, -1, -1 };
-	render_progress(&b, &unknown, 4);
-	assert_string_equal(buf_cstr(&b), "[----]      ?  ? of ?  ?  ? peers  ETA ?");
+	struct progress unknown = { -1, -1, -1, -1, -1, NULL };
+	render_progress(&b, &unknown, 0);
+	assert_string_equal(buf_cstr(&b), "[--------------------]      ?  ? of ?  ?  ? peers  ETA ?");
 	buf_clear(&b);
 	p.peers = 1;
-	render_progress(&b, &p, 2);
+	render_progress(&b, &p, 0);
 	assert_non_null(strstr(buf_cstr(&b), " 1 peer "));
 	buf_free(&b);
+}
+
+/* Every width from 1 to 200 columns: the line never reaches the last
+ * column (where a terminal wraps); the percentage stays while it fits. */
+static void test_progress_fits_the_width(void **state)
+{
+	struct sta_buf b = STA_BUF_INIT;
+	struct progress p = { .size = 3 * 1024 * 1024, .done = 1024 * 1024, .rate = 3400000,
+		              .peers = 5, .eta = 1 };
+
+	for (size_t w = 1; w <= 200; w++) {
+		buf_clear(&b);
+		render_progress(&b, &p, w);
+		assert_true(b.len < w);
+		if (w > 8)
+			assert_non_null(strstr(buf_cstr(&b), "33.3%"));
+	}
+	buf_clear(&b);
+	render_progress(&b, &p, 60);
+	/* The byte counts go first, then the bar shrinks. */
+	assert_string_equal(buf_cstr(&b),
+	                    "[######------------]  33.3%  3.4 MB/s  5 peers  ETA 0:00:01");
+	buf_clear(&b);
+	render_progress(&b, &p, 200);
+	assert_non_null(strstr(buf_cstr(&b), "[" "########" "#####" "---"));
+	assert_non_null(strstr(buf_cstr(&b), "1.0 MiB of 3.0 MiB"));
+	assert_int_equal(strchr(buf_cstr(&b), ']') - (char *)b.data, 41); /* bar of 40 at most */
+	buf_free(&b);
+}
+
+static void test_progress_notes(void **state)
+{
+	struct sta_buf b = STA_BUF_INIT;
+	struct ctl_torrent t;
+
+	ctl_torrent_init(&t);
+	t.state = ctl_str_c("downloading");
+	t.size = 100;
+	t.done = 0;
+	t.complete = 0;
+	t.peers = 0;
+	/* No peer and no seeder known: the bar says so instead of "0 peers ETA ?". */
+	assert_string_equal(progress_note(&t), "no seeders known; waiting");
+	t.tracker_seeders = 0;
+	assert_string_equal(progress_note(&t), "no seeders known; waiting");
+	t.tracker_seeders = 2;
+	assert_null(progress_note(&t));
+	t.tracker_seeders = 0;
+	t.peers = 1;
+	assert_null(progress_note(&t));
+	t.state = ctl_str_c("paused");
+	assert_non_null(strstr(progress_note(&t), "paused"));
+	t.state = ctl_str_c("closed");
+	assert_non_null(strstr(progress_note(&t), "stactl start"));
+
+	struct progress p = { .size = 100, .done = 0, .rate = 0, .peers = 0, .eta = -1,
+		              .note = "no seeders known; waiting" };
+	render_progress(&b, &p, 60);
+	assert_string_equal(buf_cstr(&b),
+	                    "[----------------]   0.0%  0 B/s  no seeders known; waiting");
+	buf_clear(&b);
+	render_progress(&b, &p, 0);
+	assert_string_equal(buf_cstr(&b), "[--------------------]   0.0%  0 B of 100 B  0 B/s  "
+	                                  "no seeders known; waiting");
+	assert_null(strstr(buf_cstr(&b), "ETA"));
+	buf_free(&b);
+}
+
+static void test_ratio(void **state)
+{
+	char out[RENDER_NUM_MAX];
+
+	render_ratio(out, sizeof out, 0);
+	assert_string_equal(out, "0.00");
+	render_ratio(out, sizeof out, 1250);
+	assert_string_equal(out, "1.25");
+	render_ratio(out, sizeof out, 999);
+	assert_string_equal(out, "0.99");
+	render_ratio(out, sizeof out, 12345678);
+	assert_string_equal(out, "12345.67");
+	render_ratio(out, sizeof out, -1);
+	assert_string_equal(out, "?");
 }
 
 static const char *text(struct sta_buf *b, const char *s, size_t len, size_t *width)
@@ -199,61 +282,49 @@ static void test_json_document(void **state)
 	buf_free(&b);
 }
 
-static void test_fields_type_checked(void **state)
+static void test_strings_and_counts(void **state)
 {
-	static const char payload[] = "d4:namei5e4:sizei-1e5:state7:seeding5:countli1eee";
-	struct be_doc doc;
 	struct sta_buf b = STA_BUF_INIT;
-	int64_t v = 42;
+	char num[RENDER_NUM_MAX];
+	struct ctl_str absent = { NULL, 0 }, evil = { "a\x1b" "b", 3 };
 
-	assert_int_equal(be_decode(&doc, (const uint8_t *)payload, sizeof payload - 1, NULL, NULL),
-	                 BE_OK);
-	const struct be_node *root = be_root(&doc);
-	/* A string field holding an int, a missing one, a NULL dict: "?". */
-	assert_int_equal(render_field(&b, &doc, root, "name"), 1);
-	assert_int_equal(render_field(&b, &doc, root, "missing"), 1);
-	assert_int_equal(render_field(&b, &doc, NULL, "name"), 1);
-	assert_int_equal(render_field(&b, &doc, root, "state"), 7);
-	assert_string_equal(buf_cstr(&b), "???seeding");
-	/* A dict lookup on a list node finds nothing. */
-	const struct be_node *list = be_dict_get(&doc, root, "count");
-	assert_non_null(list);
-	buf_clear(&b);
-	render_field(&b, &doc, list, "x");
-	assert_string_equal(buf_cstr(&b), "?");
-	assert_false(field_int(&doc, root, "state", &v));
-	assert_false(field_int(&doc, root, "count", &v));
-	assert_false(field_int(&doc, NULL, "size", &v));
-	assert_int_equal(v, 42);
-	assert_int_equal(field_count(&doc, root, "size"), -1); /* negative */
-	assert_int_equal(field_count(&doc, root, "name"), 5);
-	assert_int_equal(field_count(&doc, root, "state"), -1);
-	be_doc_free(&doc);
+	assert_int_equal(render_str(&b, absent), 1);
+	assert_int_equal(render_str(&b, ctl_str_c("seeding")), 7);
+	assert_int_equal(render_str(&b, evil), 6);
+	assert_string_equal(buf_cstr(&b), "?seedinga\\x1bb");
+	render_count(num, sizeof num, 42);
+	assert_string_equal(num, "42");
+	render_count(num, sizeof num, -1);
+	assert_string_equal(num, "?");
 	buf_free(&b);
 }
 
-static char *render_table(const struct table *t, size_t max)
+static char *render_table(const struct table *t, size_t width)
 {
 	struct sta_buf b = STA_BUF_INIT;
 
-	table_render(t, &b, max);
+	table_render(t, &b, width);
 	buf_cstr(&b);
 	return (char *)b.data;
 }
 
 static void test_table_alignment(void **state)
 {
-	static const char *const heads[] = { "NAME", "SIZE", "HASH" };
+	static const struct table_col cols[] = {
+		{ .head = "NAME", .max = 48 },
+		{ .head = "SIZE", .right = true },
+		{ .head = "HASH" },
+	};
 	struct table t;
 
-	table_init(&t, 3, heads, 0x2);
+	table_init(&t, 3, cols);
 	table_add(&t, "a");
 	table_add(&t, "1 B");
 	table_add(&t, "ab12");
 	table_add(&t, "long-name");
 	table_add(&t, "10.0 MiB");
 	table_add(&t, "cd34");
-	char *out = render_table(&t, 48);
+	char *out = render_table(&t, 0);
 	assert_string_equal(out, "NAME           SIZE  HASH\n"
 	                         "a               1 B  ab12\n"
 	                         "long-name  10.0 MiB  cd34\n");
@@ -263,17 +334,21 @@ static void test_table_alignment(void **state)
 
 static void test_table_utf8_and_long_names(void **state)
 {
-	static const char *const heads[] = { "NAME", "N" };
+	static const struct table_col cols[] = {
+		{ .head = "NAME", .max = 10 },
+		{ .head = "N", .right = true },
+	};
+	static const struct table_col cols6[] = { { .head = "NAME", .max = 6 }, { .head = "N" } };
 	struct table t;
 
-	table_init(&t, 2, heads, 0x2);
+	table_init(&t, 2, cols);
 	table_add(&t, "caf\xc3\xa9");           /* 4 cells, 5 bytes */
 	table_add(&t, "1");
 	table_add(&t, "\xe6\x97\xa5\xe6\x9c\xac"); /* 4 cells, 6 bytes */
 	table_add(&t, "22");
 	table_add(&t, "abcdefghijklmnopqrstuvwxyz");
 	table_add(&t, "3");
-	char *out = render_table(&t, 10);
+	char *out = render_table(&t, 0);
 	/* Columns line up by display cells, not bytes; long names are cut. */
 	assert_string_equal(out, "NAME         N\n"
 	                         "caf\xc3\xa9         1\n"
@@ -283,12 +358,61 @@ static void test_table_utf8_and_long_names(void **state)
 	table_free(&t);
 
 	/* A wide character that does not fit before "..." is dropped whole. */
-	table_init(&t, 2, heads, 0);
+	table_init(&t, 2, cols6);
 	table_add(&t, "ab\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5");
 	table_add(&t, "x");
-	out = render_table(&t, 6);
+	out = render_table(&t, 0);
 	assert_string_equal(out, "NAME   N\n"
 	                         "ab...  x\n");
+	free(out);
+	table_free(&t);
+}
+
+static void fill_wide_table(struct table *t, const struct table_col *cols)
+{
+	table_init(t, 5, cols);
+	table_add(t, "a-rather-long-file-name-for-a-table.iso");
+	table_add(t, "downloading");
+	table_add(t, "1.5 GiB");
+	table_add(t, "12.3 MB/s");
+	table_add(t, "0123456789abcdef0123456789abcdef01234567");
+}
+
+/* Narrow terminals: the info-hash is cut to a prefix first, then the name
+ * to a readable width, then columns go by rank, then the name to its
+ * minimum; no line is ever wider than asked while that can be done. */
+static void test_table_fits_the_width(void **state)
+{
+	static const struct table_col cols[] = {
+		{ .head = "NAME", .max = 48, .min = 8 },
+		{ .head = "STATE" },
+		{ .head = "SIZE", .right = true, .drop = 1 },
+		{ .head = "DOWN", .right = true, .drop = 2 },
+		{ .head = "INFO-HASH", .prefix = true, .min = 8 },
+	};
+	struct table t;
+
+	fill_wide_table(&t, cols);
+	char *out = render_table(&t, 80);
+	assert_string_equal(out, "NAME                                  STATE           SIZE       DOWN"
+	                         "  INFO-HASH\n"
+	                         "a-rather-long-file-name-for-a-tab...  downloading  1.5 GiB  12.3 MB/s"
+	                         "  012345678\n");
+	free(out);
+	for (size_t w = 32; w <= 140; w++) { /* 32: NAME, STATE, INFO-HASH at their least */
+		out = render_table(&t, w);
+		for (char *line = out; *line; line = strchr(line, '\n') + 1)
+			assert_true((size_t)(strchr(line, '\n') - line) <= w);
+		assert_non_null(strstr(out, "01234567")); /* a usable prefix */
+		free(out);
+	}
+	out = render_table(&t, 0);
+	assert_non_null(strstr(out, "a-rather-long-file-name-for-a-table.iso"));
+	assert_non_null(strstr(out, "0123456789abcdef0123456789abcdef01234567\n"));
+	free(out);
+	out = render_table(&t, 40);
+	assert_string_equal(out, "NAME              STATE        INFO-HASH\n"
+	                         "a-rather-long...  downloading  012345678\n");
 	free(out);
 	table_free(&t);
 }
@@ -304,9 +428,13 @@ int main(void)
 		cmocka_unit_test(test_progress_line),
 		cmocka_unit_test(test_text_escapes_hostile_bytes),
 		cmocka_unit_test(test_json_document),
-		cmocka_unit_test(test_fields_type_checked),
+		cmocka_unit_test(test_strings_and_counts),
 		cmocka_unit_test(test_table_alignment),
 		cmocka_unit_test(test_table_utf8_and_long_names),
+		cmocka_unit_test(test_table_fits_the_width),
+		cmocka_unit_test(test_progress_fits_the_width),
+		cmocka_unit_test(test_progress_notes),
+		cmocka_unit_test(test_ratio),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
