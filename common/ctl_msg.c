@@ -117,6 +117,7 @@ static const struct ctl_field torrent_f[] = {
 	F_INT(struct ctl_torrent, tracker_seeders),
 	F_INT(struct ctl_torrent, up_rate),
 	F_INT(struct ctl_torrent, uploaded),
+	F_INT(struct ctl_torrent, wasted),
 };
 static const struct ctl_schema torrent_s = SCHEMA(struct ctl_torrent, torrent_f);
 

@@ -142,6 +142,7 @@ struct ctl_torrent {
 	int64_t tracker_seeders;        /* seeders the tracker last reported */
 	int64_t up_rate;
 	int64_t uploaded;
+	int64_t wasted;                 /* bytes received and dropped (duplicates) */
 	struct ctl_str dht;             /* its DHT lookups: "5 peers from 8 nodes", ... */
 };
 

@@ -1046,6 +1046,7 @@ void torrent_status(const struct torrent *t, bool peers, struct ctl_torrent *out
 		.tracker_seeders = t->tracker_seeders,
 		.up_rate = (int64_t)t->rate_up,
 		.uploaded = (int64_t)t->uploaded,
+		.wasted = (int64_t)t->wasted,
 		.dht = ctl_str_c(t->dht_sub ? dht_sub_status(t->dht_sub) : ""),
 	};
 	if (peers)

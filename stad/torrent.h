@@ -74,6 +74,8 @@ struct torrent {
 	uint64_t last_resume;
 	int64_t added;
 	uint64_t uploaded, downloaded;  /* payload, over the torrent's life */
+	uint64_t wasted;                /* blocks received and dropped (end-game
+	                                   duplicates, late or unasked), since start */
 	uint64_t up_prev, down_prev;    /* at the last tick */
 	uint64_t rate_down, rate_up;
 	uint64_t started_ms;            /* files opened, for the completion log */
