@@ -95,6 +95,7 @@ static const struct ctl_schema peer_s = SCHEMA(struct ctl_peer, peer_f);
 
 static const struct ctl_field torrent_f[] = {
 	F_INT(struct ctl_torrent, complete),
+	F_TEXT(struct ctl_torrent, dht),
 	F_INT(struct ctl_torrent, done),
 	F_INT(struct ctl_torrent, down_rate),
 	F_INT(struct ctl_torrent, downloaded),
@@ -117,14 +118,25 @@ static const struct ctl_field torrent_f[] = {
 	F_INT(struct ctl_torrent, tracker_seeders),
 	F_INT(struct ctl_torrent, up_rate),
 	F_INT(struct ctl_torrent, uploaded),
+	F_INT(struct ctl_torrent, wasted),
 };
 static const struct ctl_schema torrent_s = SCHEMA(struct ctl_torrent, torrent_f);
 
 static const struct ctl_field start_reply_f[] = {
 	F_INT(struct ctl_start_reply, announced),
 };
+static const struct ctl_field dht_f[] = {
+	F_INT(struct ctl_dht, good_nodes),
+	F_INT(struct ctl_dht, lookups),
+	F_INT(struct ctl_dht, nodes),
+	F_INT(struct ctl_dht, nodes6),
+	F_INT(struct ctl_dht, stored_peers),
+};
+static const struct ctl_schema dht_s = SCHEMA(struct ctl_dht, dht_f);
+
 static const struct ctl_field status_f[] = {
 	F_INT(struct ctl_status, closed),
+	F_DICT(struct ctl_status, dht, dht_s),
 	F_LIST(struct ctl_status, torrents, torrent_s, true),
 };
 static const struct ctl_field close_reply_f[] = {

@@ -142,6 +142,8 @@ struct ctl_torrent {
 	int64_t tracker_seeders;        /* seeders the tracker last reported */
 	int64_t up_rate;
 	int64_t uploaded;
+	int64_t wasted;                 /* bytes received and dropped (duplicates) */
+	struct ctl_str dht;             /* its DHT lookups: "5 peers from 8 nodes", ... */
 };
 
 /* OK to START. */
@@ -149,11 +151,21 @@ struct ctl_start_reply {
 	int64_t announced;              /* torrents announced now */
 };
 
+/* The DHT node's health, in STATUS (absent when the node is off). */
+struct ctl_dht {
+	int64_t good_nodes;             /* answered within 15 minutes (BEP 5) */
+	int64_t lookups;                /* in flight */
+	int64_t nodes;                  /* in the routing tables, IPv4 and IPv6 */
+	int64_t nodes6;                 /* of those, IPv6 (BEP 32) */
+	int64_t stored_peers;           /* announced to us by other nodes */
+};
+
 /* OK to STATUS. */
 struct ctl_status {
 	int64_t closed;                 /* 1: after CLOSE, until START */
 	struct ctl_torrent *torrents;   /* required (may be empty) */
 	size_t n_torrents;
+	struct ctl_dht *dht;            /* NULL: the DHT node is off */
 };
 
 /* OK to CLOSE, once the stopped announces are out. */

@@ -257,17 +257,24 @@ static int request_target(const struct cmd *c, const char *arg, char **target)
 	return ST_OK;
 }
 
-/* "NAME (SIZE, STATE), info-hash HASH" */
-static void describe(struct sta_buf *out, const struct ctl_torrent *t)
+/* Prints what (a line that starts with the caller's words) and
+ * "NAME (SIZE, STATE), info-hash HASH"; the info-hash goes on a line of
+ * its own where the terminal is too narrow for both. */
+static void describe(struct sta_buf *what, const struct ctl_torrent *t)
 {
 	char size[RENDER_NUM_MAX];
+	struct sta_buf hash = STA_BUF_INIT;
+	size_t width = out_width();
 
 	render_size(size, sizeof size, t->size);
-	render_str(out, t->name);
-	buf_printf(out, " (%s, ", size);
-	render_str(out, t->state);
-	buf_append_str(out, "), info-hash ");
-	render_str(out, t->info_hash);
+	render_str(what, t->name);
+	buf_printf(what, " (%s, ", size);
+	render_str(what, t->state);
+	buf_append_byte(what, ')');
+	render_str(&hash, t->info_hash);
+	bool fits = width == 0 || text_width(buf_cstr(what)) + 12 + hash.len < width;
+	printf("%s%sinfo-hash %s\n", buf_cstr(what), fits ? ", " : "\n  ", buf_cstr(&hash));
+	buf_free(&hash);
 }
 
 /* Decodes a torrent reply into *reply; prints it as JSON when asked. */
@@ -318,13 +325,12 @@ static int cmd_request(struct stactl_session *s, const struct verb *v, const str
 		}
 		buf_append_str(&b, reply.changed == 0 ? "known already: " : "requested ");
 		describe(&b, reply.torrent);
-		printf("%s\n", buf_cstr(&b));
 		buf_free(&b);
 	}
 	ctl_torrent_reply_free(&reply);
 	if (c->flags & F_DETACH) {
 		if (!c->json)
-			printf("downloading in the background; 'stactl status' shows progress\n");
+			printf("downloading in the background ('stactl status' shows it)\n");
 	} else {
 		fflush(stdout);
 		r = watch_run(s, watch, c->json);
@@ -353,7 +359,6 @@ static int cmd_share(struct stactl_session *s, const struct verb *v, const struc
 		buf_printf(&b, "%s %s as ", reply.changed == 0 ? "shared already:" : "sharing",
 		           path);
 		describe(&b, reply.torrent);
-		printf("%s\n", buf_cstr(&b));
 		buf_free(&b);
 	}
 	if (r == ST_OK)

@@ -97,9 +97,9 @@ def dht_nodes(s):
 
 
 def print_status(st):
-    print("state=%s progress=%.3f peers=%d down=%d up=%d" %
+    print("state=%s progress=%.3f peers=%d down=%d up=%d waste=%d" %
           (st.state, st.progress, st.num_peers, st.total_payload_download,
-           st.total_payload_upload), flush=True)
+           st.total_payload_upload, st.total_redundant_bytes), flush=True)
 
 
 SOURCES = (("tracker", 1), ("dht", 2), ("pex", 4), ("lsd", 8), ("resume", 16),

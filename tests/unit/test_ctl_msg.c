@@ -100,7 +100,8 @@ static void test_status_round_trip(void **state)
 		  512, 20 },
 	};
 	struct ctl_torrent t[2];
-	struct ctl_status st = { 1, t, 2 }, got;
+	struct ctl_dht dht = { 98, 2, 153, 20, 40 };
+	struct ctl_status st = { 1, t, 2, &dht }, got;
 	struct sta_buf b = STA_BUF_INIT;
 	struct be_doc doc;
 	char err[128];
@@ -115,6 +116,8 @@ static void test_status_round_trip(void **state)
 	parse_one(&b, CTL_MSG_OK, &doc);
 	assert_true(ctl_status_decode(&doc, &got, err, sizeof err));
 	assert_int_equal(got.closed, 1);
+	assert_non_null(got.dht);
+	assert_memory_equal(got.dht, &dht, sizeof dht);
 	assert_int_equal(got.n_torrents, 2);
 	check_torrent(&got.torrents[0], "movie.mkv");
 	check_torrent(&got.torrents[1], "caf\xc3\xa9");
@@ -139,9 +142,11 @@ static void test_status_round_trip(void **state)
 	t[0].peer_list = t[1].peer_list = NULL;
 	st.closed = 0;
 	st.n_torrents = 0;
+	st.dht = NULL; /* the DHT node off: no "dht" */
 	assert_true(ctl_status_encode(&b, &st));
 	parse_one(&b, CTL_MSG_OK, &doc);
 	assert_true(ctl_status_decode(&doc, &got, err, sizeof err));
+	assert_null(got.dht);
 	assert_int_equal(got.closed, 0);
 	assert_int_equal(got.n_torrents, 0);
 	assert_non_null(got.torrents);
@@ -480,7 +485,7 @@ static void test_oversized_status_is_refused(void **state)
 {
 	enum { N = 9000 };
 	struct ctl_torrent *t = calloc(N, sizeof *t);
-	struct ctl_status st = { 0, t, N };
+	struct ctl_status st = { 0, t, N, NULL };
 	struct sta_buf b = STA_BUF_INIT;
 
 	for (size_t i = 0; i < N; i++)
