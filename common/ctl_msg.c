@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ctl_proto.h"
+#include "metainfo.h"
 #include "xmalloc.h"
 
 /* Each payload is described once by a table of its fields, in key order
@@ -94,6 +95,7 @@ static const struct ctl_schema peer_s = SCHEMA(struct ctl_peer, peer_f);
 
 static const struct ctl_field torrent_f[] = {
 	F_INT(struct ctl_torrent, complete),
+	F_TEXT(struct ctl_torrent, dht),
 	F_INT(struct ctl_torrent, done),
 	F_INT(struct ctl_torrent, down_rate),
 	F_INT(struct ctl_torrent, downloaded),
@@ -116,14 +118,25 @@ static const struct ctl_field torrent_f[] = {
 	F_INT(struct ctl_torrent, tracker_seeders),
 	F_INT(struct ctl_torrent, up_rate),
 	F_INT(struct ctl_torrent, uploaded),
+	F_INT(struct ctl_torrent, wasted),
 };
 static const struct ctl_schema torrent_s = SCHEMA(struct ctl_torrent, torrent_f);
 
 static const struct ctl_field start_reply_f[] = {
 	F_INT(struct ctl_start_reply, announced),
 };
+static const struct ctl_field dht_f[] = {
+	F_INT(struct ctl_dht, good_nodes),
+	F_INT(struct ctl_dht, lookups),
+	F_INT(struct ctl_dht, nodes),
+	F_INT(struct ctl_dht, nodes6),
+	F_INT(struct ctl_dht, stored_peers),
+};
+static const struct ctl_schema dht_s = SCHEMA(struct ctl_dht, dht_f);
+
 static const struct ctl_field status_f[] = {
 	F_INT(struct ctl_status, closed),
+	F_DICT(struct ctl_status, dht, dht_s),
 	F_LIST(struct ctl_status, torrents, torrent_s, true),
 };
 static const struct ctl_field close_reply_f[] = {
@@ -288,12 +301,14 @@ bool ctl_event_encode(struct sta_buf *b, const struct ctl_torrent *m)
 	return encode(b, CTL_MSG_EVENT, &torrent_s, m);
 }
 
-bool ctl_listing_encode(struct sta_buf *b, const struct catalog_listing *l)
+bool ctl_listing_encode(struct sta_buf *b, const struct catalog_listing *l, const char *announce)
 {
 	struct sta_buf page = STA_BUF_INIT;
 	size_t start = ctl_frame_begin(b, CTL_MSG_OK);
 
-	/* The listing's dict entries are the payload's. */
+	/* The listing's dict entries are the payload's; "announce" sorts first. */
+	if (announce)
+		be_enc_kv_cstr(b, "announce", announce);
 	catalog_listing_encode(&page, CATALOG_FMT_BENCODE, l->v, l->n, l->next, NULL);
 	buf_append(b, page.data + 1, page.len - 2);
 	buf_free(&page);
@@ -304,6 +319,19 @@ bool ctl_listing_decode(const struct be_doc *doc, struct catalog_listing *l, siz
                         char *err, size_t errlen)
 {
 	return catalog_listing_decode(doc->data, doc->len, l, skipped, err, errlen);
+}
+
+bool ctl_listing_announce(const struct be_doc *doc, char *url, size_t urlsz)
+{
+	size_t len;
+	char problem[80];
+	const uint8_t *s = be_dict_get_str(doc, be_root(doc), "announce", &len);
+
+	if (s == NULL || len >= urlsz || metainfo_url_kind(s, len, problem, sizeof problem) != 1)
+		return false;
+	memcpy(url, s, len);
+	url[len] = '\0';
+	return true;
 }
 
 void ctl_frame_error(struct sta_buf *b, const char *code, const char *message)

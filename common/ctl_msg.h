@@ -142,6 +142,8 @@ struct ctl_torrent {
 	int64_t tracker_seeders;        /* seeders the tracker last reported */
 	int64_t up_rate;
 	int64_t uploaded;
+	int64_t wasted;                 /* bytes received and dropped (duplicates) */
+	struct ctl_str dht;             /* its DHT lookups: "5 peers from 8 nodes", ... */
 };
 
 /* OK to START. */
@@ -149,11 +151,21 @@ struct ctl_start_reply {
 	int64_t announced;              /* torrents announced now */
 };
 
+/* The DHT node's health, in STATUS (absent when the node is off). */
+struct ctl_dht {
+	int64_t good_nodes;             /* answered within 15 minutes (BEP 5) */
+	int64_t lookups;                /* in flight */
+	int64_t nodes;                  /* in the routing tables, IPv4 and IPv6 */
+	int64_t nodes6;                 /* of those, IPv6 (BEP 32) */
+	int64_t stored_peers;           /* announced to us by other nodes */
+};
+
 /* OK to STATUS. */
 struct ctl_status {
 	int64_t closed;                 /* 1: after CLOSE, until START */
 	struct ctl_torrent *torrents;   /* required (may be empty) */
 	size_t n_torrents;
+	struct ctl_dht *dht;            /* NULL: the DHT node is off */
 };
 
 /* OK to CLOSE, once the stopped announces are out. */
@@ -195,10 +207,14 @@ bool ctl_torrent_reply_encode(struct sta_buf *b, const struct ctl_torrent_reply 
 bool ctl_event_encode(struct sta_buf *b, const struct ctl_torrent *m);
 /* OK to UPDATE and SEARCH: the page in the catalog's own listing format
  * (catalog_proto.h), decoded with its rules (an entry stad could not vouch
- * for is skipped and counted). */
-bool ctl_listing_encode(struct sta_buf *b, const struct catalog_listing *l);
+ * for is skipped and counted), and "announce": the tracker's announce URL
+ * (NULL: none), the tr of the entries' magnet links (catalog_entry_magnet). */
+bool ctl_listing_encode(struct sta_buf *b, const struct catalog_listing *l, const char *announce);
 bool ctl_listing_decode(const struct be_doc *doc, struct catalog_listing *l, size_t *skipped,
                         char *err, size_t errlen);
+/* The listing's announce URL into url (NUL-terminated); false when there
+ * is none or it is not an http, https or udp URL of at most urlsz - 1 bytes. */
+bool ctl_listing_announce(const struct be_doc *doc, char *url, size_t urlsz);
 
 bool ctl_hello_decode(const struct be_doc *doc, struct ctl_hello *m, char *err, size_t errlen);
 bool ctl_hello_reply_decode(const struct be_doc *doc, struct ctl_hello_reply *m, char *err,

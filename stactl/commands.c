@@ -1,13 +1,16 @@
 #include "commands.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "catalog_proto.h"
 #include "ctl_msg.h"
 #include "hex.h"
 #include "ctl_proto.h"
+#include "metainfo.h"
 #include "output.h"
 #include "render.h"
 #include "strnum.h"
@@ -19,6 +22,7 @@
 #define F_PEERS 2u
 #define F_DELETE 4u
 #define F_PAGE 8u   /* --limit N and --after CURSOR */
+#define F_MAGNET 16u
 
 struct cmd {
 	char **args;
@@ -103,6 +107,22 @@ static int cmd_start(struct stactl_session *s, const struct verb *v, const struc
 	return ST_OK;
 }
 
+/* --magnet: each entry's magnet link, one a line, naming the tracker stad
+ * asks when stad said which (BEP 9 clients need a tracker or the DHT). */
+static void print_magnets(struct stactl_session *s, const struct catalog_listing *l)
+{
+	char announce[MI_MAX_URL + 1];
+	bool known = ctl_listing_announce(&s->client.doc, announce, sizeof announce);
+	struct sta_buf b = STA_BUF_INIT;
+
+	for (size_t i = 0; i < l->n; i++) {
+		buf_clear(&b);
+		catalog_entry_magnet(&b, &l->v[i], known ? announce : NULL);
+		printf("%.*s\n", (int)b.len, (const char *)b.data);
+	}
+	buf_free(&b);
+}
+
 /* Prints a page of the catalog and, when more follow, how to see them. */
 static int print_listing(struct stactl_session *s, const struct cmd *c, const char *verb,
                          const char *words)
@@ -129,6 +149,8 @@ static int print_listing(struct stactl_session *s, const struct cmd *c, const ch
 	}
 	if (l.n == 0 && !skipped && !c->after)
 		printf(words ? "nothing in the catalog matches\n" : "the catalog is empty\n");
+	if (c->flags & F_MAGNET)
+		print_magnets(s, &l);
 	table_init(&t, sizeof cols / sizeof cols[0], cols);
 	for (size_t i = 0; i < l.n; i++) {
 		table_add_str(&t, ctl_str_c(l.v[i].name));
@@ -138,15 +160,16 @@ static int print_listing(struct stactl_session *s, const struct cmd *c, const ch
 		hex_encode(l.v[i].info_hash, 20, hex);
 		table_add(&t, hex);
 	}
-	if (l.n)
+	if (l.n && !(c->flags & F_MAGNET))
 		table_render(&t, &b, out_width());
 	table_free(&t);
 	print_buf(&b);
 	if (skipped)
 		printf("%zu entr%s stad sent could not be read\n", skipped, skipped == 1 ? "y" : "ies");
 	if (l.next[0])
-		printf("more: %s%s --after %s%s%s%s\n", s->console ? "" : "stactl ", verb, l.next,
-		       words ? " '" : "", words ? words : "", words ? "'" : "");
+		printf("more: %s%s --after %s%s%s%s%s\n", s->console ? "" : "stactl ", verb, l.next,
+		       c->flags & F_MAGNET ? " --magnet" : "", words ? " '" : "", words ? words : "",
+		       words ? "'" : "");
 	catalog_listing_free(&l);
 	return ST_OK;
 }
@@ -234,17 +257,24 @@ static int request_target(const struct cmd *c, const char *arg, char **target)
 	return ST_OK;
 }
 
-/* "NAME (SIZE, STATE), info-hash HASH" */
-static void describe(struct sta_buf *out, const struct ctl_torrent *t)
+/* Prints what (a line that starts with the caller's words) and
+ * "NAME (SIZE, STATE), info-hash HASH"; the info-hash goes on a line of
+ * its own where the terminal is too narrow for both. */
+static void describe(struct sta_buf *what, const struct ctl_torrent *t)
 {
 	char size[RENDER_NUM_MAX];
+	struct sta_buf hash = STA_BUF_INIT;
+	size_t width = out_width();
 
 	render_size(size, sizeof size, t->size);
-	render_str(out, t->name);
-	buf_printf(out, " (%s, ", size);
-	render_str(out, t->state);
-	buf_append_str(out, "), info-hash ");
-	render_str(out, t->info_hash);
+	render_str(what, t->name);
+	buf_printf(what, " (%s, ", size);
+	render_str(what, t->state);
+	buf_append_byte(what, ')');
+	render_str(&hash, t->info_hash);
+	bool fits = width == 0 || text_width(buf_cstr(what)) + 12 + hash.len < width;
+	printf("%s%sinfo-hash %s\n", buf_cstr(what), fits ? ", " : "\n  ", buf_cstr(&hash));
+	buf_free(&hash);
 }
 
 /* Decodes a torrent reply into *reply; prints it as JSON when asked. */
@@ -295,13 +325,12 @@ static int cmd_request(struct stactl_session *s, const struct verb *v, const str
 		}
 		buf_append_str(&b, reply.changed == 0 ? "known already: " : "requested ");
 		describe(&b, reply.torrent);
-		printf("%s\n", buf_cstr(&b));
 		buf_free(&b);
 	}
 	ctl_torrent_reply_free(&reply);
 	if (c->flags & F_DETACH) {
 		if (!c->json)
-			printf("downloading in the background; 'stactl status' shows progress\n");
+			printf("downloading in the background ('stactl status' shows it)\n");
 	} else {
 		fflush(stdout);
 		r = watch_run(s, watch, c->json);
@@ -330,7 +359,6 @@ static int cmd_share(struct stactl_session *s, const struct verb *v, const struc
 		buf_printf(&b, "%s %s as ", reply.changed == 0 ? "shared already:" : "sharing",
 		           path);
 		describe(&b, reply.torrent);
-		printf("%s\n", buf_cstr(&b));
 		buf_free(&b);
 	}
 	if (r == ST_OK)
@@ -410,16 +438,19 @@ static const struct verb verbs[] = {
 	  "Asks stad to announce its torrents to the tracker and publish their metainfo\n"
 	  "  to the catalog; after 'close', opens stad again.",
 	  0, 0, 0, 0, NULL, NULL, cmd_start },
-	{ "update", "[--limit N] [--after CURSOR]", "list the tracker's catalog, a page at a time",
+	{ "update", "[--limit N] [--after CURSOR] [--magnet]",
+	  "list the tracker's catalog, a page at a time",
 	  "Fetches the first page of the catalog (100 files by name, or --limit N up to\n"
 	  "  1000): name, size, seeders, leechers and info-hash. When more follow, the\n"
-	  "  last line says the command that shows the next page (--after CURSOR).",
-	  0, 0, F_PAGE, 0, NULL, NULL, cmd_update },
-	{ "search", "WORDS... [--limit N] [--after CURSOR]", "search the catalog by words",
+	  "  last line says the command that shows the next page (--after CURSOR).\n"
+	  "  --magnet (-m) prints each file's magnet link instead, one a line.",
+	  0, 0, F_PAGE | F_MAGNET, 0, NULL, NULL, cmd_update },
+	{ "search", "WORDS... [--limit N] [--after CURSOR] [--magnet]",
+	  "search the catalog by words",
 	  "Lists the catalog files whose names hold every word, as a word or the start\n"
 	  "  of one, in any case: whole-word matches first, then by seeders. Pages as\n"
-	  "  'update' does.",
-	  1, 64, F_PAGE, 0, NULL, NULL, cmd_search },
+	  "  'update' does, and --magnet (-m) too.",
+	  1, 64, F_PAGE | F_MAGNET, 0, NULL, NULL, cmd_search },
 	{ "request", "FILE [--detach]", "download FILE and show its progress",
 	  "FILE is a catalog name, an info-hash prefix or a .torrent file (a path with\n"
 	  "  a '/' or ending in .torrent, sent as an absolute path). Draws a progress\n"
@@ -506,7 +537,8 @@ static int parse_args(const struct verb *v, int argc, char **argv, struct cmd *c
 		const char *name;
 		unsigned flag;
 	} opts[] = { { "--detach", F_DETACH }, { "-d", F_DETACH },     { "--peers", F_PEERS },
-		     { "-p", F_PEERS },        { "--delete-data", F_DELETE } };
+		     { "-p", F_PEERS },        { "--delete-data", F_DELETE }, { "--magnet", F_MAGNET },
+		     { "-m", F_MAGNET } };
 	bool options = true;
 
 	for (int i = 1; i < argc; i++) {

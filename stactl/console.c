@@ -166,6 +166,32 @@ static char *history_path(void)
 	return home && home[0] ? xasprintf("%s/.stactl_history", home) : NULL;
 }
 
+/* Runs one typed line; false when it was quit or exit. */
+static bool console_line_run(struct stactl_session *s, char *line)
+{
+	char **words;
+	const char *err;
+	int n = console_split(line, &words, &err);
+
+	if (n > 0)
+		add_history(line);
+	free(line);
+	if (n < 0) {
+		fprintf(stderr, "stactl: %s\n", err);
+		return true;
+	}
+	bool quit = n > 0 && (strcmp(words[0], "quit") == 0 || strcmp(words[0], "exit") == 0);
+	if (n == 1 && strcmp(words[0], "help") == 0) {
+		commands_list(stdout);
+		printf("  %-31s %s\n", "quit, exit", "leave the console (also Ctrl-D)");
+	} else if (n > 0 && !quit) {
+		commands_run(s, n, words);
+	}
+	console_free_words(words);
+	fflush(stdout);
+	return !quit;
+}
+
 int console_run(struct stactl_session *s)
 {
 	char *hist = history_path();
@@ -191,34 +217,13 @@ int console_run(struct stactl_session *s)
 	printf("stactl %s (stad at %s). Type 'help' for the commands, 'quit' to leave.\n",
 	       STA_VERSION, s->socket_path);
 	for (;;) {
-		char **words;
-		const char *err;
 		char *line = NULL;
 		enum prompt_result r = console_prompt(&line);
-		if (r != PROMPT_LINE) {
+		if (r == PROMPT_LINE && !console_line_run(s, line))
+			break;
+		if (r != PROMPT_LINE)
 			printf("\n");
-			if (r == PROMPT_EOF)
-				break;
-			continue;
-		}
-		int n = console_split(line, &words, &err);
-		if (n > 0)
-			add_history(line);
-		free(line);
-		if (n < 0) {
-			fprintf(stderr, "stactl: %s\n", err);
-			continue;
-		}
-		bool quit = n > 0 && (strcmp(words[0], "quit") == 0 || strcmp(words[0], "exit") == 0);
-		if (n == 1 && strcmp(words[0], "help") == 0) {
-			commands_list(stdout);
-			printf("  %-31s %s\n", "quit, exit", "leave the console (also Ctrl-D)");
-		} else if (n > 0 && !quit) {
-			commands_run(s, n, words);
-		}
-		console_free_words(words);
-		fflush(stdout);
-		if (quit)
+		if (r == PROMPT_EOF)
 			break;
 	}
 	sigaction(SIGINT, &old, NULL);

@@ -155,10 +155,24 @@ static void view_peers(struct sta_buf *out, const struct ctl_torrent *c, size_t 
 	render_table(out, &t, width);
 }
 
+/* "DHT: 153 nodes (98 good; 20 IPv6), 2 lookups in flight, 40 peers stored". */
+static void view_dht(struct sta_buf *out, const struct ctl_dht *d)
+{
+	buf_printf(out, "DHT: %lld node%s (%lld good", (long long)d->nodes, d->nodes == 1 ? "" : "s",
+	           (long long)d->good_nodes);
+	if (d->nodes6 > 0)
+		buf_printf(out, "; %lld IPv6", (long long)d->nodes6);
+	buf_printf(out, "), %lld lookup%s in flight, %lld peer%s stored\n", (long long)d->lookups,
+	           d->lookups == 1 ? "" : "s", (long long)d->stored_peers,
+	           d->stored_peers == 1 ? "" : "s");
+}
+
 void view_status(struct sta_buf *out, const struct ctl_status *st, bool peers, size_t width)
 {
 	if (st->closed == 1)
 		buf_append_str(out, "stad is closed ('stactl start' opens it again)\n");
+	if (st->dht)
+		view_dht(out, st->dht);
 	if (st->n_torrents == 0) {
 		buf_append_str(out, "no torrents\n");
 		return;

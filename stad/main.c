@@ -18,12 +18,14 @@
 #include "xmalloc.h"
 
 #define STOP_TIMEOUT_MS 3000
+#define OPT_NO_DHT 256 /* long only */
 
 struct options {
 	const char *config;             /* NULL: the default file if it exists */
 	int port;                       /* 0: from the file */
 	const char *listen, *tracker, *state_dir, *share_dir, *download_dir, *socket;
 	int workers;                    /* -1: from the file */
+	bool no_dht;
 	const char *log_level;
 	bool check_only;
 };
@@ -44,7 +46,7 @@ static void usage(FILE *fp)
 	fprintf(fp,
 	        "usage: stad [--config FILE] [--port N] [--listen ADDR] [--tracker URL]\n"
 	        "            [--state-dir DIR] [--share-dir DIR] [--download-dir DIR]\n"
-	        "            [--socket PATH] [--workers N] [--log-level LEVEL]\n"
+	        "            [--socket PATH] [--workers N] [--no-dht] [--log-level LEVEL]\n"
 	        "            [--check-config] [--help] [--version]\n"
 	        "\n"
 	        "  -c, --config FILE        configuration file (default %s)\n"
@@ -56,6 +58,7 @@ static void usage(FILE *fp)
 	        "  -D, --download-dir DIR   where downloads go\n"
 	        "  -S, --socket PATH        control socket\n"
 	        "  -w, --workers N          worker threads (0 = one per core)\n"
+	        "      --no-dht             no DHT node (dht.enabled = false)\n"
 	        "  -l, --log-level LEVEL    err, warning, notice, info or debug\n"
 	        "  -n, --check-config       check the configuration and exit\n"
 	        "  -h, --help               show this help\n"
@@ -89,6 +92,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "download-dir", required_argument, NULL, 'D' },
 		{ "socket", required_argument, NULL, 'S' },
 		{ "workers", required_argument, NULL, 'w' },
+		{ "no-dht", no_argument, NULL, OPT_NO_DHT },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "check-config", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
@@ -109,6 +113,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'S': o->socket = optarg; break;
 		case 'l': o->log_level = optarg; break;
 		case 'n': o->check_only = true; break;
+		case OPT_NO_DHT: o->no_dht = true; break;
 		case 'h': usage(stdout); return 1;
 		case 'V': printf("stad %s\n", STA_VERSION); return 1;
 		case 'p':
@@ -153,6 +158,8 @@ static bool load_config(const struct options *o, struct sconfig *c)
 		c->listen_port = o->port;
 	if (o->workers >= 0)
 		c->workers = o->workers;
+	if (o->no_dht)
+		c->dht_enabled = false;
 	override(&c->listen_address, o->listen);
 	override(&c->tracker, o->tracker);
 	override(&c->state_dir, o->state_dir);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "announcer.h"
+#include "dht.h"
 #include "bencode.h"
 #include "ctl_msg.h"
 #include "hex.h"
@@ -237,6 +238,7 @@ bool session_init(struct session *s, struct event_base *base, const struct sconf
 	s->ann = announcer_new(base, s->dns, session_source(s), s->peer_id, s->port, arc4random());
 	if (s->ann == NULL)
 		return false;
+	s->dht = dht_start(base, s->dns, cfg, s->port);
 	s->reaper = event_new(base, -1, 0, reap_cb, s);
 	s->tick = event_new(base, -1, EV_PERSIST, tick_cb, s);
 	if (s->reaper == NULL || s->tick == NULL || event_add(s->tick, &one) < 0)
@@ -265,6 +267,8 @@ void session_reload(struct session *s, const struct sconfig *cfg)
 		lsd_service_free(s->lsd);
 		s->lsd = NULL;
 	}
+	if (s->dht)
+		dht_reload(s->dht, cfg);
 }
 
 /* ---- the torrent table ---- */
@@ -566,6 +570,14 @@ bool session_status(struct session *s, const char *filter, bool peers, struct ct
 	if (filter && (only = session_lookup(s, filter, err, errlen)) == NULL)
 		return false;
 	*out = (struct ctl_status){ .closed = s->closed };
+	if (s->dht) {
+		struct dht_health h;
+		dht_health(s->dht, &h);
+		out->dht = xmalloc(sizeof *out->dht);
+		*out->dht = (struct ctl_dht){ .good_nodes = h.good, .lookups = h.lookups,
+			                      .nodes = h.nodes, .nodes6 = h.nodes6,
+			                      .stored_peers = h.stored_peers };
+	}
 	/* Never NULL: the list is sent even when empty. */
 	out->torrents = xcalloc(only ? 1 : s->n_torrents + 1, sizeof *out->torrents);
 	TAILQ_FOREACH(t, &s->torrents, link)
@@ -622,6 +634,7 @@ void session_fini(struct session *s)
 		torrent_free(t);
 	}
 	announcer_free(s->ann);
+	dht_stop(s->dht);
 	if (s->dns)
 		evdns_base_free(s->dns, 0);
 	piece_pool_fini(&s->pool);

@@ -28,6 +28,7 @@ struct sconfig;
 struct torrent;
 struct peer;
 struct share_state;
+struct dht;
 struct ctl_status;
 
 #define SESSION_MAX_BANS 4096
@@ -48,6 +49,7 @@ struct session {
 	const struct sconfig *cfg;      /* main's; swapped on reload */
 	struct workpool *wp;
 	struct announcer *ann;
+	struct dht *dht;                /* NULL when off */
 	uint8_t peer_id[20];
 	uint16_t port;
 	struct sockaddr_storage src;    /* the listen address, when not a wildcard */

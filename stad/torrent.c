@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "announcer.h"
+#include "dht.h"
+#include "dht_source.h"
 #include "bencode.h"
 #include "catalog_client.h"
 #include "choker.h"
@@ -93,6 +95,8 @@ void torrent_take_metainfo(struct torrent *t, struct metainfo *mi)
 	new_picker(t);
 	t->state = TS_CHECKING;
 	t->resume_dirty = true;
+	if (t->mi.is_private)
+		dht_source_stop(t); /* BEP 27: a private torrent stays out of the DHT */
 }
 
 /* ---- opening and re-checking (worker) ---- */
@@ -418,6 +422,7 @@ static void completed(struct torrent *t)
 	}
 	if (t->sub && !t->completed_sent)
 		announcer_completed(t->sub);
+	dht_source_completed(t);
 	t->completed_sent = true;
 	torrent_flush_resume(t);
 	session_torrent_event(t->s, t->mi.info_hash);
@@ -714,6 +719,7 @@ bool torrent_announce(struct torrent *t)
 		t->sub = announcer_add(s->ann, t->mi.info_hash, &s->tier, s->tier.n_urls ? 1 : 0,
 		                       &cbs, t);
 	}
+	dht_source_start(t);
 	if (t->announced_ok)
 		torrent_publish(t);
 	return true;
@@ -753,6 +759,7 @@ static void stop_announcing(struct torrent *t)
 	if (t->sub)
 		announcer_remove(t->sub, true);
 	t->sub = NULL;
+	dht_source_stop(t);
 	t->announced_ok = false;
 	if (t->publish)
 		catalog_client_cancel(t->publish);
@@ -805,6 +812,7 @@ void torrent_close(struct torrent *t)
 {
 	close_peers(t, "closing");
 	t->sub = NULL; /* announcer_stop_all sends the stopped */
+	dht_source_stop(t); /* the DHT has no goodbye: announces expire */
 	t->announced_ok = false;
 	t->n_cand = 0;
 	if (t->publish)
@@ -1038,6 +1046,8 @@ void torrent_status(const struct torrent *t, bool peers, struct ctl_torrent *out
 		.tracker_seeders = t->tracker_seeders,
 		.up_rate = (int64_t)t->rate_up,
 		.uploaded = (int64_t)t->uploaded,
+		.wasted = (int64_t)t->wasted,
+		.dht = ctl_str_c(t->dht_sub ? dht_sub_status(t->dht_sub) : ""),
 	};
 	if (peers)
 		peers_status(t, out);

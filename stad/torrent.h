@@ -38,6 +38,7 @@ enum torrent_state {
 };
 
 struct announce_sub;
+struct dht_sub;
 struct superseed;
 struct catalog_client_call;
 struct ctl_torrent;
@@ -63,6 +64,7 @@ struct torrent {
 	unsigned jobs;                  /* worker jobs holding this torrent */
 	struct piece_buf *pieces[TORRENT_PIECE_BUCKETS]; /* being assembled/verified */
 	struct announce_sub *sub;
+	struct dht_sub *dht_sub;        /* dht_source.h; NULL when not in the DHT */
 	struct catalog_client_call *publish;
 	bool published;
 	bool announced_ok;
@@ -72,6 +74,8 @@ struct torrent {
 	uint64_t last_resume;
 	int64_t added;
 	uint64_t uploaded, downloaded;  /* payload, over the torrent's life */
+	uint64_t wasted;                /* blocks received and dropped (end-game
+	                                   duplicates, late or unasked), since start */
 	uint64_t up_prev, down_prev;    /* at the last tick */
 	uint64_t rate_down, rate_up;
 	uint64_t started_ms;            /* files opened, for the completion log */

@@ -30,6 +30,24 @@ void torrent_superseed_start(struct torrent *t)
 	         "next", t->hex, t->mi.name);
 }
 
+/* Whether p got more from us than the peers on average, by more than a
+ * credit's worth: it waits for its next offers until they catch up. Left
+ * to itself, the upload went unevenly (whoever TCP favoured got more,
+ * fetched faster, got more credit), and those behind finished last. */
+static bool ahead(const struct torrent *t, const struct peer *p)
+{
+	const struct peer *q;
+	uint64_t sum = 0, n = 0;
+
+	TAILQ_FOREACH(q, &t->peers, link) {
+		if (q->ss_member) {
+			sum += q->bytes_up;
+			n++;
+		}
+	}
+	return n > 1 && p->bytes_up > sum / n + SUPERSEED_MIN_LEAD;
+}
+
 /* Tells p about the pieces it may fetch now; sends a HAVE for each. */
 static void top_up(struct torrent *t, struct peer *p)
 {
@@ -37,7 +55,7 @@ static void top_up(struct torrent *t, struct peer *p)
 	uint32_t credit = superseed_credit(p->rate_up, t->mi.piece_length);
 	size_t n;
 
-	if (!p->ss_member || p->dead)
+	if (!p->ss_member || p->dead || ahead(t, p))
 		return;
 	do {
 		n = superseed_offer(t->ss, &p->ssp, &p->ss_known, &p->told, credit,

@@ -222,7 +222,7 @@ static void listed(void *arg, const struct catalog_listing *l, const char *error
 		return;
 	}
 	struct sta_buf b = STA_BUF_INIT;
-	reply_frame(v, id, &b, ctl_listing_encode(&b, l));
+	reply_frame(v, id, &b, ctl_listing_encode(&b, l, v->s->tracker_url));
 }
 
 static bool need_tracker(struct ctl_verbs *v, uint64_t id)

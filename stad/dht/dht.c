@@ -46,6 +46,8 @@ struct dht_sub {
 	bool want_peers;
 	uint32_t lookup[2];             /* per family, 0 when none */
 	uint32_t found;                 /* peers the current round found */
+	uint32_t answered;              /* nodes that answered it */
+	char status[48];                /* of the last round */
 	uint64_t next_ms;
 	uint32_t retry;                 /* seconds until the next round while nothing is found */
 };
@@ -339,16 +341,20 @@ static void sub_done(void *arg, uint32_t answered, uint32_t announced)
 	for (int i = 0; i < 2; i++)
 		if (s->lookup[i] != 0 && !dht_node_lookup_active(s->d->node, s->lookup[i]))
 			s->lookup[i] = 0;
+	s->answered += answered;
 	hex_encode(s->info_hash, KRPC_ID_LEN, hex);
 	log_debug("%s: DHT lookup: %u nodes answered, announced to %u, %u peers so far", hex,
 	          answered, announced, s->found);
-	if (s->lookup[0] == 0 && s->lookup[1] == 0)
-		sub_schedule(s, mono_ms());
+	if (s->lookup[0] != 0 || s->lookup[1] != 0)
+		return;
+	snprintf(s->status, sizeof s->status, "%u peer%s from %u node%s", s->found,
+	         s->found == 1 ? "" : "s", s->answered, s->answered == 1 ? "" : "s");
+	sub_schedule(s, mono_ms());
 }
 
 static void sub_start(struct dht_sub *s, uint64_t now_ms)
 {
-	s->found = 0;
+	s->found = s->answered = 0;
 	s->next_ms = UINT64_MAX; /* until the round ends */
 	for (int i = 0; i < 2; i++)
 		s->lookup[i] = dht_node_lookup(s->d->node, i ? AF_INET6 : AF_INET, s->info_hash,
@@ -375,6 +381,11 @@ struct dht_sub *dht_subscribe(struct dht *d, const uint8_t info_hash[KRPC_ID_LEN
 void dht_sub_want_peers(struct dht_sub *s, bool want)
 {
 	s->want_peers = want;
+}
+
+const char *dht_sub_status(const struct dht_sub *s)
+{
+	return s->status[0] ? s->status : "looking up";
 }
 
 void dht_sub_lookup_now(struct dht_sub *s)

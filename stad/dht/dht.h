@@ -61,6 +61,8 @@ struct dht_sub *dht_subscribe(struct dht *d, const uint8_t info_hash[KRPC_ID_LEN
 /* Whether the subscriber still wants peers: while it does and a lookup
  * finds none, the next comes sooner (5 s, doubling). */
 void dht_sub_want_peers(struct dht_sub *s, bool want);
+/* "looking up", or what the last round found: "5 peers from 8 nodes". */
+const char *dht_sub_status(const struct dht_sub *s);
 /* A lookup now (unless one is in flight). */
 void dht_sub_lookup_now(struct dht_sub *s);
 /* Ends the subscription and its lookups; no callback comes after. */

@@ -348,6 +348,18 @@ static void seed_lookup(struct dht_node *d, struct dht_family *f, struct dht_loo
 	}
 }
 
+/* The peers stored here: in a small DHT we are often among the closest
+ * nodes ourselves, and a lookup never asks itself. */
+static void local_peers(struct dht_node *d, int family, const uint8_t target[KRPC_ID_LEN],
+                        const struct dht_lookup_cbs *cbs, void *arg)
+{
+	struct krpc_addr peers[DHT_REPLY_VALUES];
+	size_t n = dht_store_get(&d->store, target, family, 0, peers, DHT_REPLY_VALUES);
+
+	if (n > 0)
+		cbs->peers(arg, peers, n);
+}
+
 uint32_t dht_node_lookup(struct dht_node *d, int family, const uint8_t target[KRPC_ID_LEN],
                          enum krpc_method method, bool announce, uint16_t port,
                          const struct dht_lookup_cbs *cbs, void *arg, uint64_t now_ms)
@@ -370,8 +382,11 @@ uint32_t dht_node_lookup(struct dht_node *d, int family, const uint8_t target[KR
 		d->lookups = xreallocarray(d->lookups, d->cap_lookups, sizeof *d->lookups);
 	}
 	d->lookups[d->n_lookups++] = l;
+	uint32_t id = l->id;
 	lookup_step(d, l, false, now_ms);
-	return l->id;
+	if (method == KRPC_GET_PEERS && cbs && cbs->peers)
+		local_peers(d, family, target, cbs, arg);
+	return id;
 }
 
 bool dht_node_lookup_active(const struct dht_node *d, uint32_t id)

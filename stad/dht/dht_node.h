@@ -89,7 +89,8 @@ size_t dht_node_export(const struct dht_node *d, int family, struct krpc_node *o
  * must stay valid until done is called or the lookup is cancelled. The
  * callbacks may start lookups and cancel others, but not the one they are
  * called for. Returns its id, or 0 when the family is off. The first
- * queries go out at once; done comes from dht_node_input or _tick, never
+ * queries go out at once, and peers this node stores itself are handed to
+ * peers before it returns; done comes from dht_node_input or _tick, never
  * from here. */
 uint32_t dht_node_lookup(struct dht_node *d, int family, const uint8_t target[KRPC_ID_LEN],
                          enum krpc_method method, bool announce, uint16_t port,

@@ -100,10 +100,23 @@ static void send_handshake(struct peer *p)
 
 static void tune_socket(int fd)
 {
-	int one = 1, lowat = PEER_NOTSENT_LOWAT;
+	int one = 1, lowat = PEER_UP_LOW;
 
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof lowat);
+}
+
+/* The kernel's unsent queue follows the upload rate (see peer.h); set
+ * again only when it moves by half or more. */
+static void tune_lowat(struct peer *p)
+{
+	int want = (int)upload_ahead(p->rate_up, PEER_UP_KERNEL_MS);
+
+	if (p->notsent_lowat && want < (int)p->notsent_lowat * 2 &&
+	    want * 2 > (int)p->notsent_lowat)
+		return;
+	setsockopt(bufferevent_getfd(p->bev), IPPROTO_TCP, TCP_NOTSENT_LOWAT, &want, sizeof want);
+	p->notsent_lowat = (uint32_t)want;
 }
 
 static struct peer *connect_to(struct torrent *t, const struct sockaddr *sa, socklen_t len,
@@ -694,6 +707,7 @@ void peer_tick(struct peer *p)
 	}
 	p->rate_down = smooth(p->rate_down, p->bytes_down, &p->down_prev);
 	p->rate_up = smooth(p->rate_up, p->bytes_up, &p->up_prev);
+	tune_lowat(p);
 	peer_request_tick(p);
 }
 

@@ -29,7 +29,7 @@ struct pex_peer;
 struct session;
 struct torrent;
 
-#define PEER_MIN_DEPTH 16u
+#define PEER_MIN_DEPTH 4u
 #define PEER_MAX_DEPTH 512u       /* our requests in flight to one peer */
 #define PEER_MAX_UPQ 512u         /* its requests queued with us */
 #define PEER_SNUB_S 60            /* no block for this long: snubbed */
@@ -42,13 +42,14 @@ struct torrent;
 /* Our output to a peer: the blocks read for it wait in its output buffer,
  * and every message we send it (a HAVE, a choke) waits behind them. So
  * the buffer holds PEER_UP_AHEAD_MS of its upload rate, between
- * PEER_UP_LOW and PEER_UP_HIGH, and the kernel at most PEER_NOTSENT_LOWAT
- * unsent (TCP_NOTSENT_LOWAT): on a slow link a HAVE used to wait seconds
- * behind 2 MiB of blocks. */
+ * PEER_UP_LOW and PEER_UP_HIGH, and the kernel about PEER_UP_KERNEL_MS of
+ * it unsent (TCP_NOTSENT_LOWAT, PEER_UP_LOW at least): on a slow link a
+ * HAVE used to wait seconds behind 2 MiB of blocks, while on loopback a
+ * small kernel queue would wake the loop too often. */
 #define PEER_UP_AHEAD_MS 100u
-#define PEER_UP_LOW (64u << 10)
+#define PEER_UP_KERNEL_MS 20u
+#define PEER_UP_LOW (16u << 10)
 #define PEER_UP_HIGH (2u << 20)
-#define PEER_NOTSENT_LOWAT (64 << 10)
 /* Our requests to a peer: what it sends in this long at its rate, so
  * that a piece waits little in a slow peer's queue. */
 #define PEER_PIPELINE_MS 500u
@@ -130,6 +131,7 @@ struct peer {
 	uint64_t blocks_down, blocks_up;
 	uint64_t down_prev, up_prev;
 	uint64_t rate_down, rate_up;
+	uint32_t notsent_lowat;   /* TCP_NOTSENT_LOWAT set on its socket */
 	uint32_t hash_fails, sole_fails;
 	uint64_t connected_at, last_recv, last_send, last_block;
 };
@@ -196,8 +198,8 @@ void peer_request_choked(struct peer *p);
 void peer_request_rejected(struct peer *p, uint32_t piece, uint32_t begin, uint32_t length);
 /* Gives every outstanding request back to the picker. */
 void peer_request_release(struct peer *p);
-/* Pipeline depth for a download rate: its PEER_PIPELINE_MS in blocks,
- * within [PEER_MIN_DEPTH, PEER_MAX_DEPTH]. */
+/* Pipeline depth for a download rate: PEER_MIN_DEPTH plus its
+ * PEER_PIPELINE_MS in blocks, at most PEER_MAX_DEPTH. */
 uint32_t peer_request_depth(uint64_t rate, bool snubbed);
 /* Snubbing check from the tick. */
 void peer_request_tick(struct peer *p);
@@ -210,7 +212,8 @@ void upload_on_cancel(struct peer *p, uint32_t piece, uint32_t begin, uint32_t l
 void upload_choked(struct peer *p);
 /* Starts a read job if requests wait and the socket can take more. */
 void upload_pump(struct peer *p);
-/* Bytes of output we keep queued for a peer we upload rate bytes/s to. */
-uint32_t upload_ahead(uint64_t rate);
+/* Bytes of output we keep queued for a peer we upload rate bytes/s to:
+ * ms milliseconds of its rate, within [PEER_UP_LOW, PEER_UP_HIGH]. */
+uint32_t upload_ahead(uint64_t rate, uint32_t ms);
 
 #endif

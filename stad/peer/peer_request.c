@@ -16,8 +16,11 @@ uint32_t peer_request_depth(uint64_t rate, bool snubbed)
 {
 	if (snubbed)
 		return PEER_SNUB_DEPTH;
-	uint64_t d = rate / 1000 * PEER_PIPELINE_MS / PICKER_BLOCK_SIZE;
-	return d < PEER_MIN_DEPTH ? PEER_MIN_DEPTH : d > PEER_MAX_DEPTH ? PEER_MAX_DEPTH : (uint32_t)d;
+	/* On top of the rate's share, what waits in the peer's own queues
+	 * whatever its rate (twice PEER_UP_LOW with stad):
+	 * a pipeline that does not cover them keeps a slow flow slow. */
+	uint64_t d = PEER_MIN_DEPTH + rate / 1000 * PEER_PIPELINE_MS / PICKER_BLOCK_SIZE;
+	return d > PEER_MAX_DEPTH ? PEER_MAX_DEPTH : (uint32_t)d;
 }
 
 static struct block_req *req_at(struct peer *p, uint32_t i)
@@ -169,11 +172,13 @@ void peer_request_block(struct peer *p, uint32_t piece, uint32_t begin, uint32_t
 	struct piece_buf *pb = t->state == TS_DOWNLOADING ? block_dest(t, piece, asked) : NULL;
 	if (pb == NULL) {
 		evbuffer_drain(in, length);
+		t->wasted += length;
 		return;
 	}
 	picker_block_received(t->picker, piece, begin, length, p->tag, &r);
 	if (!r.wanted) {
 		evbuffer_drain(in, length);
+		t->wasted += length;
 		return;
 	}
 	evbuffer_remove(in, pb->data + begin, length);

@@ -183,9 +183,9 @@ static void upload_done(struct work_item *item)
 		torrent_free(t);
 }
 
-uint32_t upload_ahead(uint64_t rate)
+uint32_t upload_ahead(uint64_t rate, uint32_t ms)
 {
-	uint64_t n = rate / 1000 * PEER_UP_AHEAD_MS;
+	uint64_t n = rate / 1000 * ms;
 
 	return n < PEER_UP_LOW ? PEER_UP_LOW : n > PEER_UP_HIGH ? PEER_UP_HIGH : (uint32_t)n;
 }
@@ -193,7 +193,7 @@ uint32_t upload_ahead(uint64_t rate)
 void upload_pump(struct peer *p)
 {
 	struct torrent *t = p->t;
-	uint32_t ahead = upload_ahead(p->rate_up);
+	uint32_t ahead = upload_ahead(p->rate_up, PEER_UP_AHEAD_MS);
 	size_t queued;
 
 	if (p->dead || p->up_busy || p->n_upq == 0 || t->st == NULL ||

@@ -72,22 +72,51 @@ static bool regular_cutoff(const struct choker_peer *peers, size_t n, enum choke
 	return have_cut;
 }
 
-static bool is_regular(const struct choker_peer *peers, size_t i, enum choker_mode mode,
-                       bool have_cut, struct rank_key cut)
+/* Who gets a regular slot: every eligible peer ranking at least as high as
+ * cut; while leeching, also those (up to as many again) that send us at
+ * least CHOKER_PEER_SHARE of what the last of them does. */
+struct regulars {
+	bool have_cut, have_ext;
+	struct rank_key cut, ext_cut;
+	uint64_t min_rate;
+};
+
+static struct regulars find_regulars(const struct choker_peer *peers, size_t n,
+                                     const struct choker_params *prm)
 {
-	return have_cut && rank_eligible(&peers[i]) && !key_better(cut, key_of(peers, i, mode));
+	struct regulars r = { 0 };
+	uint32_t k = prm->upload_slots - 1;
+
+	r.have_cut = regular_cutoff(peers, n, prm->mode, k, &r.cut);
+	if (r.have_cut && prm->mode == CHOKER_LEECHING && r.cut.rate > 0 &&
+	    k <= UINT32_MAX - prm->upload_slots) {
+		r.have_ext = regular_cutoff(peers, n, prm->mode, k + prm->upload_slots, &r.ext_cut);
+		r.min_rate = r.cut.rate / CHOKER_PEER_SHARE_DEN * CHOKER_PEER_SHARE_NUM;
+	}
+	return r;
+}
+
+static bool is_regular(const struct choker_peer *peers, size_t i, enum choker_mode mode,
+                       const struct regulars *r)
+{
+	if (!r->have_cut || !rank_eligible(&peers[i]))
+		return false;
+	struct rank_key ki = key_of(peers, i, mode);
+	if (!key_better(r->cut, ki))
+		return true;
+	return r->have_ext && !key_better(r->ext_cut, ki) && ki.rate >= r->min_rate;
 }
 
 /* The optimistic unchoke: the current one if it still qualifies and it is
  * not time to rotate, else a weighted random pick. n when there is none. */
 static size_t pick_optimistic(const struct choker_peer *peers, size_t n,
-                              const struct choker_params *prm, bool have_cut, struct rank_key cut)
+                              const struct choker_params *prm, const struct regulars *r)
 {
 	bool rotate = prm->round % CHOKER_OPTIMISTIC_ROUNDS == 0;
 	uint32_t total = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if (!wants_upload(&peers[i]) || is_regular(peers, i, prm->mode, have_cut, cut))
+		if (!wants_upload(&peers[i]) || is_regular(peers, i, prm->mode, r))
 			continue;
 		if (peers[i].optimistic && !rotate)
 			return i;
@@ -95,33 +124,32 @@ static size_t pick_optimistic(const struct choker_peer *peers, size_t n,
 	}
 	if (total == 0)
 		return n;
-	uint32_t r = prm->rand(prm->rand_ctx, total);
+	uint32_t x = prm->rand(prm->rand_ctx, total);
 	for (size_t i = 0; i < n; i++) {
-		if (!wants_upload(&peers[i]) || is_regular(peers, i, prm->mode, have_cut, cut))
+		if (!wants_upload(&peers[i]) || is_regular(peers, i, prm->mode, r))
 			continue;
 		uint32_t w = peers[i].is_new ? CHOKER_NEW_WEIGHT : 1;
-		if (r < w)
+		if (x < w)
 			return i;
-		r -= w;
+		x -= w;
 	}
-	return n; /* not reached: r < total */
+	return n; /* not reached: x < total */
 }
 
 size_t choker_run(struct choker_peer *peers, size_t n, const struct choker_params *prm)
 {
-	struct rank_key cut = { 0 };
-	bool have_cut = false;
+	struct regulars r = { 0 };
 	size_t opt = n;
 	size_t unchoked = 0;
 
 	assert(n <= UINT32_MAX / CHOKER_NEW_WEIGHT);
 	if (prm->upload_slots > 0) {
-		have_cut = regular_cutoff(peers, n, prm->mode, prm->upload_slots - 1, &cut);
-		opt = pick_optimistic(peers, n, prm, have_cut, cut);
+		r = find_regulars(peers, n, prm);
+		opt = pick_optimistic(peers, n, prm, &r);
 	}
 	/* Decide from the records' old state before overwriting any of it. */
 	for (size_t i = 0; i < n; i++) {
-		bool regular = is_regular(peers, i, prm->mode, have_cut, cut);
+		bool regular = is_regular(peers, i, prm->mode, &r);
 		peers[i].optimistic = i == opt;
 		peers[i].unchoked = regular || i == opt;
 		unchoked += peers[i].unchoked;

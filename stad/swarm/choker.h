@@ -7,7 +7,13 @@
  * peers with the best rate: while leeching the rate they upload to us
  * (reciprocation), while seeding the rate we upload to them (peers that
  * take data fastest spread it fastest, as in the mainline client; this
- * needs no per-peer history). Ties keep already unchoked peers. One more
+ * needs no per-peer history). Ties keep already unchoked peers. While
+ * leeching, a peer that sends us at least CHOKER_PEER_SHARE of what the
+ * last regular one does is reciprocated too (up to upload_slots more):
+ * among equal contributors the cut was arbitrary, and the peers left out
+ * fell behind the swarm (in tests/bench/swarm_bench one leecher was
+ * choked by half its peers and finished last, 0.8 s after the rest);
+ * peers that send nothing still get only the optimistic slot. One more
  * slot is the optimistic unchoke: a random interested peer without a
  * regular slot, snubbed or not, rotated every CHOKER_OPTIMISTIC_ROUNDS
  * rounds (and sooner when its peer is gone, no longer interested or won a
@@ -30,6 +36,8 @@
 #define CHOKER_INTERVAL 10          /* seconds between rounds */
 #define CHOKER_OPTIMISTIC_ROUNDS 3  /* rotate the optimistic unchoke every 30 s */
 #define CHOKER_NEW_WEIGHT 3
+#define CHOKER_PEER_SHARE_NUM 3     /* CHOKER_PEER_SHARE: 3/4 */
+#define CHOKER_PEER_SHARE_DEN 4
 
 enum choker_mode {
 	CHOKER_LEECHING,

@@ -441,14 +441,13 @@ static size_t take_partials(struct picker *p, const struct bitfield *peer_has, u
 }
 
 /* Every missing block is requested: nothing free in partials, and no piece
- * left to start that some peer has. */
+ * left to start. Pieces nobody has yet do not count as left: a super-seed
+ * hides most pieces until late, and taking that for the end game had
+ * leechers fetch blocks twice, the origin's copy arriving anyway (the
+ * scarcest upload of the swarm: 0.2-0.4 copies of the file wasted). */
 static bool endgame(const struct picker *p)
 {
-	if (p->free_blocks > 0)
-		return false;
-	uint32_t n_cand = p->avail.n_linked;
-
-	return n_cand == 0 || (p->n_seeds == 0 && n_cand == rarity_size(&p->avail, 0));
+	return p->free_blocks == 0 && p->avail.n_linked == 0;
 }
 
 static size_t take_duplicates(struct picker *p, const struct bitfield *peer_has, uint32_t tag,

@@ -44,14 +44,19 @@ TRACKER, LEECHER = "198.18.0.1", "198.18.0.3"
 SEEDERS = ("198.18.0.2", "198.18.0.7", "198.18.0.8", "198.18.0.9")
 SWARM = ("198.18.0.4", "198.18.0.5", "198.18.0.6")
 SEED_PORT, LEECH_PORT = 6881, 6882
+DHT_NODE = "198.18.0.10"        # a libtorrent DHT node for stad-dht to join
 NAME = "random.bin"
 CLIENTS = ("stad", "libtorrent", "aria2", "transmission")
-# stad as it is (PEX on) and two variants for the cost of BEP 9 and 11:
-# with pex = false, and given a magnet link instead of the .torrent (the
-# metadata comes from the seeders first); and with encryption required.
-# Not in the default --leechers.
+# stad as it is (PEX on) and variants for the cost of BEP 9 and 11, RC4
+# and the DHT: with pex = false; given a magnet link instead of the
+# .torrent (the metadata comes from the seeders first); with encryption
+# required; and with its DHT node on, joined to a libtorrent DHT node on
+# DHT_NODE, looking up and announcing the torrent while it downloads (the
+# others have the DHT off). Not in the default --leechers.
 STAD_VARIANTS = {"stad": {}, "stad-nopex": {"pex": False}, "stad-magnet": {},
-                 "stad-rc4": {"encryption": "require"}}
+                 "stad-rc4": {"encryption": "require"},
+                 "stad-dht": {"dht": {"enabled": True,
+                                      "bootstrap": ["%s:%d" % (DHT_NODE, SEED_PORT)]}}}
 STAD_BASE = {"log_level": "info", "encryption": "off"}
 
 
@@ -87,7 +92,8 @@ class Bench:
     def __init__(self, a):
         self.a = a
         self.timeout = a.timeout
-        self.ns = st.Netns((TRACKER, LEECHER) + SEEDERS + SWARM)
+        self.ns = st.Netns((TRACKER, LEECHER, DHT_NODE) + SEEDERS + SWARM)
+        self.dht_node = None
         self.dir = st.tempdir("stad-bench-")
         self.logdir = os.path.join(self.dir, "logs")
         os.makedirs(self.logdir)
@@ -179,6 +185,9 @@ class Bench:
         if kind in STAD_VARIANTS:
             opts = dict(STAD_BASE, **self.a.stad_options)
             opts.update(STAD_VARIANTS[kind])
+            if kind == "stad-dht" and self.dht_node is None:
+                self.dht_node = ip.lt_dht_node(DHT_NODE, SEED_PORT, self.logdir, 24 * 3600,
+                                               netns=self.ns)
             s = ip.Stad(self.url, addr, self.ns, name=name, **opts)
             target = os.path.abspath(self.tfile) if kind != "stad-magnet" else \
                 "magnet:?xt=urn:btih:%s&dn=%s&tr=%s" % (self.t.hex, NAME, self.url)

@@ -10,9 +10,11 @@
 # BUILD_DIR defaults to build/bench (configured Release and built if
 # needed). Clients: stad (plaintext: encryption = off), libtorrent, aria2,
 # transmission; as leechers also stad-nopex (pex = false), stad-magnet
-# (given a magnet link: the metadata comes from the seeders first) and
-# stad-rc4 (encryption = require), for the cost of PEX, BEP 9 and RC4
-# (--leechers stad,stad-nopex,stad-magnet,stad-rc4 --no-swarm). The same three
+# (given a magnet link: the metadata comes from the seeders first),
+# stad-rc4 (encryption = require) and stad-dht (its DHT node on, in a
+# private DHT of one libtorrent node), for the cost of PEX, BEP 9, RC4 and
+# the DHT (--leechers stad,stad-nopex,stad-magnet,stad-rc4,stad-dht
+# --no-swarm). The same three
 # libtorrent seeders (--seeders/--seed-count change that) serve each
 # leecher in turn (a 1 GiB random file, 1 MiB pieces); then one stad
 # seeder + three stad leechers vs the same with libtorrent. Prints a table of medians of N runs (default 1): wall time,

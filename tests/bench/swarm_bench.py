@@ -21,7 +21,9 @@ and Ross):
 with the links' nominal rates (TCP/IP headers make the goodput 95.6% of
 those, so even a perfect swarm would measure 1.05 T_min). origin/F is how
 many copies of the file the origin uploaded; leechers/F what the leechers
-uploaded to each other. aria2 leechers run with a libtorrent origin.
+uploaded to each other; wasted/F what the leechers received and dropped
+(duplicates: stad's STATUS "wasted", libtorrent's total_redundant_bytes;
+aria2 does not say). aria2 leechers run with a libtorrent origin.
 
 Rounds are round-robin (each client once per round); a fresh set of
 processes and a restarted tracker for every swarm. Every download is
@@ -73,10 +75,13 @@ def t_min(sc):
 
 class Run:
     """One swarm's outcome: completion times (s from the start), bytes the
-    origin and the leechers uploaded, the leechers' CPU seconds."""
+    origin and the leechers uploaded, bytes the leechers received and
+    dropped (wasted: duplicates; None where the client does not say), the
+    leechers' CPU seconds."""
 
-    def __init__(self, ends, origin_up, leech_up, cpu):
-        self.ends, self.origin_up, self.leech_up, self.cpu = ends, origin_up, leech_up, cpu
+    def __init__(self, ends, origin_up, leech_up, wasted, cpu):
+        self.ends, self.origin_up, self.leech_up = ends, origin_up, leech_up
+        self.wasted, self.cpu = wasted, cpu
 
     @property
     def wall(self):
@@ -168,7 +173,7 @@ class Bench:
 
             def stop():
                 proc.stop(sig=15, expect_rc=None, timeout=20)
-                return lt_uploaded(proc)
+                return lt_counter(proc, "up")
         st.wait_until(lambda: self.scrape_complete() >= 1, 60, "the origin to be listed", 0.1)
         return stop
 
@@ -215,11 +220,13 @@ class Bench:
             open(go, "w").close()
 
         def stop():
-            up = 0
+            up, waste = 0, 0
             for p in procs:
                 p.stop(sig=15, expect_rc=None, timeout=20)
-                up += lt_uploaded(p) if kind == "libtorrent" else 0
-            return up
+                if kind == "libtorrent":
+                    up += lt_counter(p, "up")
+                    waste += lt_counter(p, "waste")
+            return up, waste if kind == "libtorrent" else None
         return t0, polls, cpus, stop, paths, procs
 
     def stad_leechers(self, hosts):
@@ -241,12 +248,15 @@ class Bench:
             return poll
 
         def stop():
-            up = 0
+            up, waste = 0, 0
             for c, d in zip(clients, daemons):
-                up += sum(t["uploaded"] for t in c.status() if t.get("name") == NAME)
+                for t in c.status():
+                    if t.get("name") == NAME:
+                        up += t["uploaded"]
+                        waste += t.get("wasted", 0)
                 c.close()
                 d.stop(expect_rc=None)
-            return up
+            return up, waste
         return t0, [poller(c) for c in clients], \
             [lambda pid=d.pid: ip.cpu_seconds(pid) or 0.0 for d in daemons], stop, \
             [os.path.join(d.download_dir, NAME) for d in daemons], [d.proc for d in daemons]
@@ -276,7 +286,7 @@ class Bench:
         try:
             st.wait_until(all_done, timeout, "the %s swarm to complete" % kind, 0.05)
         finally:
-            leech_up = stop()
+            leech_up, wasted = stop()
             origin_up = stop_origin()
         for p, proc in zip(paths, procs):
             got = st.sha1_file(p) if os.path.exists(p) else "(missing)"
@@ -285,12 +295,13 @@ class Bench:
                 raise AssertionError("%s: SHA-1 %s, want %s" % (p, got, self.want))
             shutil.rmtree(os.path.dirname(p), ignore_errors=True) if kind != "stad" \
                 else os.unlink(p)
-        r = Run(ends, origin_up, leech_up, sum(cpu))
+        r = Run(ends, origin_up, leech_up, wasted, sum(cpu))
         f = self.sc["size"]
         log("%-10s %-10s last complete %6.2f s = %.2fx T_min (first %.2f s), origin sent "
-            "%.2f copies, leechers %.2f, leechers' CPU %.1f s" % (
+            "%.2f copies, leechers %.2f, wasted %s, leechers' CPU %.1f s" % (
                 self.sc_name, kind, r.wall, r.wall / t_min(self.sc), min(ends),
-                origin_up / f, leech_up / f, r.cpu))
+                origin_up / f, leech_up / f,
+                "-" if wasted is None else "%.3f" % (wasted / f), r.cpu))
         return r
 
     def run(self):
@@ -322,14 +333,14 @@ def file_marker(path):
     return poll
 
 
-def lt_uploaded(proc):
-    """The upload counter of lt_peer's last status line."""
-    up = 0
+def lt_counter(proc, name):
+    """A counter (up=, waste=) of lt_peer's last status line."""
+    v = 0
     for line in proc.log().splitlines():
         for field in line.split():
-            if field.startswith("up="):
-                up = int(field[3:])
-    return up
+            if field.startswith(name + "="):
+                v = int(field[len(name) + 1:])
+    return v
 
 
 def spread(xs, fmt):
@@ -351,18 +362,19 @@ def report(a, all_res, loads):
                                                          sc["size"] >> 20, tm))
         for line in checks:
             print("  " + line)
-        hdr = "  %-22s %-24s %-22s %-20s %-20s %s" % (
+        hdr = "  %-22s %-24s %-22s %-20s %-20s %-20s %s" % (
             "client", "last complete s", "x T_min", "origin sent / F", "leechers sent / F",
-            "leechers' CPU s")
+            "wasted / F", "leechers' CPU s")
         print(hdr)
         for kind, runs in res.items():
             f = sc["size"]
             label = kind + (" (lt origin)" if kind == "aria2" else "")
-            print("  %-22s %-24s %-22s %-20s %-20s %s" % (
+            print("  %-22s %-24s %-22s %-20s %-20s %-20s %s" % (
                 label, spread([r.wall for r in runs], "%.2f"),
                 spread([r.wall / tm for r in runs], "%.2f"),
                 spread([r.origin_up / f for r in runs], "%.2f"),
                 spread([r.leech_up / f for r in runs], "%.2f") if kind != "aria2" else "-",
+                spread([r.wasted / f for r in runs], "%.3f") if kind != "aria2" else "-",
                 spread([r.cpu for r in runs], "%.1f")))
         if "stad" in res and "libtorrent" in res:
             s = statistics.median(r.wall for r in res["stad"])

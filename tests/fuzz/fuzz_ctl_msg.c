@@ -1,12 +1,14 @@
 /* Decodes a control payload as one of the typed messages (the first byte
  * picks which), then checks that a decoded message encodes in sorted-key
- * order and that decoding and encoding it again gives the same bytes. */
+ * order and that decoding and encoding it again gives the same bytes. Any
+ * payload is also read for a listing's announce URL. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ctl_msg.h"
 #include "ctl_proto.h"
+#include "metainfo.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -108,6 +110,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size - 1 > CTL_FRAME_MAX || ctl_payload_decode(&f, &doc) != BE_OK)
 		return 0;
+	/* A listing's announce URL, whatever the kind: a URL stad could use. */
+	char url[128], problem[80];
+	if (ctl_listing_announce(&doc, url, sizeof url) &&
+	    (memchr(url, '\0', sizeof url) == NULL ||
+	     metainfo_url_kind(url, strlen(url), problem, sizeof problem) != 1))
+		abort();
 	if (!decode(kind, &doc, &m)) {
 		be_doc_free(&doc);
 		return 0;

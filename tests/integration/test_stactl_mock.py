@@ -560,6 +560,17 @@ class Terminal(st.TestCase):
         # The last column stays free: a terminal wraps when it is written.
         self.assertFits(out, 59, "watch")
 
+    def test_request_reply_fits_60_columns(self):
+        fake = FakeStad({REQUEST: lambda p: [torrent_reply("holiday-photos-2024.tar", 3 << 30)]})
+        p, fd, _ = self.spawn(["request", "--detach", "holiday-photos-2024.tar"], fake,
+                              columns=60)
+        out = pty_read_until(fd, b"in the background", st.slack(10))
+        self.assertEqual(p.wait(st.slack(10)), 0, out)
+        os.close(fd)
+        self.assertFits(out, 60, "request")
+        self.assertIn(b"requested holiday-photos-2024.tar (3.0 GiB, checking)\r\n  info-hash "
+                      + HASH.encode(), out)
+
     def test_status_fits_60_columns(self):
         tors = [{"info_hash": HASH, "name": "a-long-name-for-a-movie-file-2024.mkv",
                  "state": "downloading", "size": 3 << 30, "done": 1 << 30,

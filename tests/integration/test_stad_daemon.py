@@ -27,7 +27,8 @@ class CommandLine(st.TestCase):
     def test_help_and_version(self):
         r = st.run([self.stad, "--help"], timeout=10)
         for opt in ("--config", "--port", "--listen", "--tracker", "--state-dir", "--share-dir",
-                    "--download-dir", "--socket", "--workers", "--log-level", "--version"):
+                    "--download-dir", "--socket", "--workers", "--no-dht", "--log-level",
+                    "--version"):
             self.assertIn(opt, r.out, "stad --help does not mention " + opt)
         r = st.run([self.stad, "--version"], timeout=10)
         self.assertRegex(r.out, r"^stad \d+\.\d+\.\d+")
@@ -96,7 +97,8 @@ class CommandLine(st.TestCase):
                      "--tracker", tracker.url("/announce"),
                      "--state-dir", os.path.join(self.dir, "state"), "--share-dir", share,
                      "--download-dir", os.path.join(self.dir, "dl"), "--socket", sock,
-                     "--workers", "1", "--log-level", "info"], "stad-flags", self.dir)
+                     "--workers", "1", "--no-dht", "--log-level", "info"], "stad-flags",
+                    self.dir)
         st.wait_until(lambda: st.stactl(sock, "status").rc == 0, st.slack(10), "stad to answer")
         self.assertIn("port %d" % port, p.log())
         def seeding():
@@ -106,6 +108,7 @@ class CommandLine(st.TestCase):
         st.wait_until(lambda: tracker.scrape([bytes.fromhex(ih)])[bytes.fromhex(ih)][0] == 1,
                       st.slack(10), "the seeder in the scrape")
         self.assertNotIn("debug:", p.log(), "--log-level info still logs debug lines")
+        self.assertNotIn("DHT node", p.log(), "--no-dht still started the DHT node")
         p.stop()
 
 

@@ -1,6 +1,7 @@
 """Hostile BEP 9 and BEP 11 peers (statest.extpeer) against a stad that
 fetches a magnet link: metadata whose hash does not match, a huge
-metadata_size, piece indexes out of range, a PEX flood. stad survives,
+metadata_size, piece indexes out of range, a bitfield larger than any
+torrent before the piece count is known, a PEX flood. stad survives,
 keeps its memory small, deals with each liar, and completes from an
 honest seed with the right bytes."""
 
@@ -53,15 +54,18 @@ class HostileExt(st.TestCase):
         wrong = ExtPeer(self.torrent, "127.0.0.11", "wrong")
         huge = ExtPeer(self.torrent, "127.0.0.12", "huge")
         oor = ExtPeer(self.torrent, "127.0.0.13", "out_of_range")
-        r = self.down.ctl("request", self.link(wrong.xpe, huge.xpe, oor.xpe), "--detach")
+        big = ExtPeer(self.torrent, "127.0.0.15", "big_bitfield")
+        liars = (wrong, huge, oor, big)
+        r = self.down.ctl("request", self.link(*(p.xpe for p in liars)), "--detach")
         self.assertEqual(r.rc, 0, r)
-        st.wait_until(lambda: wrong.closed_by_remote and huge.closed_by_remote and
-                      oor.closed_by_remote, st.slack(30), "stad to close all three liars")
+        st.wait_until(lambda: all(p.closed_by_remote for p in liars), st.slack(30),
+                      "stad to close all four liars")
         log = self.down.log()
         self.assertIn("the metadata from 127.0.0.11:%d does not match the info-hash: "
                       "banning it" % wrong.port, log)
         self.assertIn("claims metadata of 1073741824 bytes, over the 16777216 limit", log)
         self.assertIn("ut_metadata: piece out of range", log)
+        self.assertIn("127.0.0.15:%d: bitfield larger than any torrent we accept" % big.port, log)
         # The liar that was asked sent its whole dict; the huge one was
         # asked for nothing.
         self.assertGreaterEqual(wrong.requests, 1)

@@ -16,24 +16,6 @@ import statest as st
 SIZE = 3 * 1024 * 1024 + 333
 
 
-class Lan:
-    """Namespaces a and b, each with eth0, the two ends of one veth pair."""
-
-    def __init__(self, addrs_a, addrs_b):
-        self.a, self.b = st.Netns(), st.Netns()
-        st.run(["ip", "-n", self.a.name, "link", "add", "eth0", "type", "veth", "peer", "name",
-                "eth0", "netns", self.b.name])
-        for ns, addrs in ((self.a, addrs_a), (self.b, addrs_b)):
-            for addr in addrs:
-                argv = ["ip", "-n", ns.name, "addr", "add", addr, "dev", "eth0"]
-                st.run(argv + (["nodad"] if ":" in addr else []))
-            st.run(["ip", "-n", ns.name, "link", "set", "eth0", "up"])
-
-    def delete(self):
-        self.a.delete()
-        self.b.delete()
-
-
 class Lsd(st.TestCase):
     def lan_download(self, seed_addr, leech_addr, quiet_addr, lan):
         d = st.tempdir("lsd-")
@@ -63,14 +45,14 @@ class Lsd(st.TestCase):
             s.stop()
 
     def test_ipv4(self):
-        lan = Lan(["198.18.1.1/24"], ["198.18.1.2/24", "198.18.1.3/24"])
+        lan = st.VethLan(["198.18.1.1/24"], ["198.18.1.2/24", "198.18.1.3/24"])
         try:
             self.lan_download("198.18.1.1", "198.18.1.2", "198.18.1.3", lan)
         finally:
             lan.delete()
 
     def test_ipv6(self):
-        lan = Lan(["fd00:1::1/64"], ["fd00:1::2/64", "fd00:1::3/64"])
+        lan = st.VethLan(["fd00:1::1/64"], ["fd00:1::2/64", "fd00:1::3/64"])
         try:
             self.lan_download("fd00:1::1", "fd00:1::2", "fd00:1::3", lan)
         finally:

@@ -44,6 +44,11 @@ class Magnet(st.TestCase):
         host = self.announce.split("/")[2]
         self.assertEqual(link, "magnet:?xt=urn:btih:%s&dn=m.bin&tr=http%%3A%%2F%%2F%s%%2Fannounce"
                          % (self.hex, host.replace(":", "%3A")))
+        # stactl gives the same link (stad's tracker as tr), for update and search.
+        for args in (("update", "--magnet"), ("search", "m.bin", "-m")):
+            r = self.seed.ctl(*args)
+            self.assertEqual(r.rc, 0, r)
+            self.assertEqual(r.out.splitlines(), [link], r)
         down = st.Stad("", name="down")
         r = down.ctl("request", link, timeout=st.slack(60), json_out=True)
         self.assertEqual(r.rc, 0, r)

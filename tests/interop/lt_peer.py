@@ -5,7 +5,7 @@ interpreter that has python3-libtorrent).
                                                    [--go FILE] [--dht ADDR:PORT]...
                                                    [--peer HOST:PORT]... [--no-pex]
                                                    [--upload-limit B] [--download-limit B]
-                                                   [--peers-report] [--rc4-forced]
+                                                   [--peers-report] [--rc4-forced] [--lsd]
     lt_peer.py node - SAVE_DIR ADDR PORT --dht ADDR:PORT... [--timeout S]
 
 Listens and connects from ADDR only (one address per local peer, since
@@ -45,10 +45,11 @@ import time
 import libtorrent as lt
 
 
-def session(addr, port, dht=None, pex=True, rc4_forced=False):
+def session(addr, port, dht=None, pex=True, rc4_forced=False, lsd=False):
     """dht: None (off) or the nodes to join through (may be empty).
     rc4_forced: MSE/PE forced both ways (in_enc_policy = out_enc_policy =
-    0) with RC4 as the only allowed level, so every connection is RC4."""
+    0) with RC4 as the only allowed level, so every connection is RC4.
+    lsd: local service discovery (BEP 14) on."""
     settings = {
         "listen_interfaces": "%s:%d" % (addr, port),
         "outgoing_interfaces": addr,
@@ -57,7 +58,7 @@ def session(addr, port, dht=None, pex=True, rc4_forced=False):
         "dht_restrict_routing_ips": False,
         "dht_restrict_search_ips": False,
         "dht_announce_interval": 5,
-        "enable_lsd": False,
+        "enable_lsd": lsd,
         "enable_upnp": False,
         "enable_natpmp": False,
         "enable_incoming_utp": False,
@@ -96,9 +97,9 @@ def dht_nodes(s):
 
 
 def print_status(st):
-    print("state=%s progress=%.3f peers=%d down=%d up=%d" %
+    print("state=%s progress=%.3f peers=%d down=%d up=%d waste=%d" %
           (st.state, st.progress, st.num_peers, st.total_payload_download,
-           st.total_payload_upload), flush=True)
+           st.total_payload_upload, st.total_redundant_bytes), flush=True)
 
 
 SOURCES = (("tracker", 1), ("dht", 2), ("pex", 4), ("lsd", 8), ("resume", 16),
@@ -158,10 +159,11 @@ def main():
     ap.add_argument("--peers-report", action="store_true")
     ap.add_argument("--no-pex", action="store_true")
     ap.add_argument("--rc4-forced", action="store_true")
+    ap.add_argument("--lsd", action="store_true")
     a = ap.parse_args()
 
     dht = a.dht if a.dht or a.mode == "node" else None
-    s = session(a.addr, a.port, dht, pex=not a.no_pex, rc4_forced=a.rc4_forced)
+    s = session(a.addr, a.port, dht, pex=not a.no_pex, rc4_forced=a.rc4_forced, lsd=a.lsd)
     if a.mode == "node":
         return run_node(s, a.timeout)
     if a.go:

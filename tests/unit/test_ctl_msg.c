@@ -100,7 +100,8 @@ static void test_status_round_trip(void **state)
 		  512, 20 },
 	};
 	struct ctl_torrent t[2];
-	struct ctl_status st = { 1, t, 2 }, got;
+	struct ctl_dht dht = { 98, 2, 153, 20, 40 };
+	struct ctl_status st = { 1, t, 2, &dht }, got;
 	struct sta_buf b = STA_BUF_INIT;
 	struct be_doc doc;
 	char err[128];
@@ -115,6 +116,8 @@ static void test_status_round_trip(void **state)
 	parse_one(&b, CTL_MSG_OK, &doc);
 	assert_true(ctl_status_decode(&doc, &got, err, sizeof err));
 	assert_int_equal(got.closed, 1);
+	assert_non_null(got.dht);
+	assert_memory_equal(got.dht, &dht, sizeof dht);
 	assert_int_equal(got.n_torrents, 2);
 	check_torrent(&got.torrents[0], "movie.mkv");
 	check_torrent(&got.torrents[1], "caf\xc3\xa9");
@@ -139,9 +142,11 @@ static void test_status_round_trip(void **state)
 	t[0].peer_list = t[1].peer_list = NULL;
 	st.closed = 0;
 	st.n_torrents = 0;
+	st.dht = NULL; /* the DHT node off: no "dht" */
 	assert_true(ctl_status_encode(&b, &st));
 	parse_one(&b, CTL_MSG_OK, &doc);
 	assert_true(ctl_status_decode(&doc, &got, err, sizeof err));
+	assert_null(got.dht);
 	assert_int_equal(got.closed, 0);
 	assert_int_equal(got.n_torrents, 0);
 	assert_non_null(got.torrents);
@@ -201,8 +206,12 @@ static void test_listing(void **state)
 	size_t skipped = 9;
 	char err[128];
 
-	assert_true(ctl_listing_encode(&b, &l));
+	char url[64];
+	assert_true(ctl_listing_encode(&b, &l, "http://t.example:6969/announce"));
 	parse_one(&b, CTL_MSG_OK, &doc);
+	assert_true(ctl_listing_announce(&doc, url, sizeof url));
+	assert_string_equal(url, "http://t.example:6969/announce");
+	assert_false(ctl_listing_announce(&doc, url, 30)); /* does not fit */
 	assert_true(ctl_listing_decode(&doc, &got, &skipped, err, sizeof err));
 	assert_int_equal(skipped, 0);
 	assert_int_equal(got.n, 2);
@@ -212,6 +221,16 @@ static void test_listing(void **state)
 	assert_int_equal(got.v[1].added, 1700000001);
 	assert_string_equal(got.next, "");
 	catalog_listing_free(&got);
+	be_doc_free(&doc);
+
+	/* No tracker, or one that is not a URL: no announce. */
+	buf_clear(&b);
+	assert_true(ctl_listing_encode(&b, &l, NULL));
+	parse_one(&b, CTL_MSG_OK, &doc);
+	assert_false(ctl_listing_announce(&doc, url, sizeof url));
+	be_doc_free(&doc);
+	doc_of(&doc, "d8:announce9:/etc/hoste");
+	assert_false(ctl_listing_announce(&doc, url, sizeof url));
 	be_doc_free(&doc);
 
 	doc_of(&doc, "d5:fileslee");
@@ -466,7 +485,7 @@ static void test_oversized_status_is_refused(void **state)
 {
 	enum { N = 9000 };
 	struct ctl_torrent *t = calloc(N, sizeof *t);
-	struct ctl_status st = { 0, t, N };
+	struct ctl_status st = { 0, t, N, NULL };
 	struct sta_buf b = STA_BUF_INIT;
 
 	for (size_t i = 0; i < N; i++)

@@ -480,3 +480,24 @@ class Netns:
         if not ok:
             raise AssertionError("in netns %s: %s" % (self.name, val))
         return val
+
+
+class VethLan:
+    """Two fresh namespaces, a and b, each with eth0, the two ends of one
+    veth pair: a link that carries multicast (LSD) as a LAN does. addrs_a
+    and addrs_b are "ADDR/PREFIX" (IPv6 ones are added without duplicate
+    address detection, so they work at once)."""
+
+    def __init__(self, addrs_a, addrs_b):
+        self.a, self.b = Netns(), Netns()
+        run(["ip", "-n", self.a.name, "link", "add", "eth0", "type", "veth", "peer", "name",
+             "eth0", "netns", self.b.name])
+        for ns, addrs in ((self.a, addrs_a), (self.b, addrs_b)):
+            for addr in addrs:
+                argv = ["ip", "-n", ns.name, "addr", "add", addr, "dev", "eth0"]
+                run(argv + (["nodad"] if ":" in addr else []))
+            run(["ip", "-n", ns.name, "link", "set", "eth0", "up"])
+
+    def delete(self):
+        self.a.delete()
+        self.b.delete()

@@ -10,6 +10,8 @@ info-hash with the extension and Fast bits, sends its extension handshake
   out_of_range  answers a request with data for a piece past the end
   pex_flood     sends ut_pex messages of 100 added peers every 20 ms
   pex_list      sends one ut_pex message of the peers given (IPv4 and IPv6)
+  big_bitfield  sends a bitfield of 1 MiB, larger than any torrent stad takes
+                has, while stad cannot know the piece count yet
 
 Every mode but wrong, huge and out_of_range serves the info dict honestly,
 and every mode keeps the ut_pex messages stad sends it (pex_received). It
@@ -27,10 +29,10 @@ from .bencode import bdecode, bencode
 from .btpeer import Listener
 
 RESERVED = b"\x00\x00\x00\x00\x00\x10\x00\x04"   # extension protocol, Fast
-MSG_HAVE_NONE, MSG_EXTENDED = 0x0f, 20
+MSG_BITFIELD, MSG_HAVE_NONE, MSG_EXTENDED = 5, 0x0f, 20
 OUR_METADATA_ID, OUR_PEX_ID = 3, 4
 PIECE = 16384
-MODES = ("honest", "wrong", "huge", "out_of_range", "pex_flood", "pex_list")
+MODES = ("honest", "wrong", "huge", "out_of_range", "pex_flood", "pex_list", "big_bitfield")
 
 
 def ext_msg(ext_id, payload):
@@ -154,6 +156,8 @@ class ExtPeer(Listener):
             if not self._answer_handshake(c, RESERVED):
                 return
             c.sendall(self._ext_handshake() + struct.pack(">IB", 1, MSG_HAVE_NONE))
+            if self.mode == "big_bitfield":
+                c.sendall(struct.pack(">IB", 1 + (1 << 20), MSG_BITFIELD) + b"\xff" * (1 << 20))
             if self.mode == "pex_flood":
                 threading.Thread(target=self._flood, args=(c,), daemon=True).start()
             for msg in self._messages(c):

@@ -62,6 +62,20 @@ def lt_leech(tfile, out_dir, addr, port, logdir, timeout, netns=None, name="lt-l
                     "--timeout", str(timeout)] + list(extra), name, logdir, netns=netns)
 
 
+def dht_args(nodes):
+    """lt_peer.py options to join a private DHT through nodes ((addr, port)
+    pairs): for lt_seed's and lt_leech's extra."""
+    return [x for node in nodes for x in ("--dht", "%s:%d" % node)]
+
+
+def lt_dht_node(addr, port, logdir, timeout, netns=None, name="lt-dht"):
+    """A libtorrent DHT node without torrents that the others join through
+    (prints "DHT nodes=N")."""
+    py = st.require_libtorrent()
+    return st.Proc([py, LT_PEER, "node", "-", logdir, addr, str(port),
+                    "--timeout", str(timeout)], name, logdir, netns=netns)
+
+
 def transmission(tfile, data_dir, addr, port, logdir, netns, name="transmission",
                  encrypt=False):
     """transmission-cli on addr (which must not be in 127/8: transmission

@@ -238,6 +238,43 @@ static void test_slot_limits(void **state)
 	assert_int_equal(choker_run(NULL, 0, &prm), 0);
 }
 
+/* Leeching: peers that send about as much as the last regular one are
+ * reciprocated too, up to upload_slots more; those sending far less or
+ * nothing are not (only the optimistic slot may pick them). Seeding has
+ * no such extension. */
+static void test_equal_contributors_reciprocated(void **state)
+{
+	struct choker_peer pr[10] = {
+		leecher(0, 1000, 0), leecher(1, 950, 0), leecher(2, 900, 0),
+		leecher(3, 880, 0), leecher(4, 800, 0), leecher(5, 760, 0),
+		leecher(6, 700, 0), leecher(7, 600, 0), leecher(8, 0, 0),
+		leecher(9, 1, 0),
+	};
+	struct script s = { NULL, 0, 0, 7, 0, 0 };
+	struct choker_params prm = params(CHOKER_LEECHING, 3, 0, &s);
+
+	(void)state;
+	/* Regular: 0, 1 (cut 950); 3/4 of it is 712: 2-5 qualify, and two
+	 * slots' worth (3 more) take 2, 3, 4; 5 and 6 do not. */
+	choker_run(pr, 10, &prm);
+	for (int i = 0; i <= 4; i++)
+		assert_true(pr[i].unchoked && !pr[i].optimistic);
+	size_t opt = 10;
+	assert_int_equal(count_optimistic(pr, 10, &opt), 1);
+	assert_true(opt >= 5);
+	for (int i = 5; i < 10; i++)
+		assert_true(pr[i].unchoked == (i == (int)opt));
+
+	/* Seeding: the two best by our rate to them, and the optimistic. */
+	struct choker_peer sd[6] = {
+		leecher(0, 0, 1000), leecher(1, 0, 990), leecher(2, 0, 980),
+		leecher(3, 0, 970), leecher(4, 0, 960), leecher(5, 0, 950),
+	};
+	prm = params(CHOKER_SEEDING, 3, 0, &s);
+	assert_int_equal(choker_run(sd, 6, &prm), 3);
+	assert_true(sd[0].unchoked && sd[1].unchoked);
+}
+
 /* Slots that came free between rounds go to the best ranked waiting
  * peers: a peer that lost interest does not hold one, seeds and peers
  * that want nothing are never unchoked, snubbed ones come last. */
@@ -287,6 +324,7 @@ int main(void)
 		cmocka_unit_test(test_new_peers_weighted),
 		cmocka_unit_test(test_slot_limits),
 		cmocka_unit_test(test_refill),
+		cmocka_unit_test(test_equal_contributors_reciprocated),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

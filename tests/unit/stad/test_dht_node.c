@@ -37,6 +37,7 @@ struct net {
 	int n;
 	struct dht_node *node[NET_MAX];
 	struct krpc_addr addr[NET_MAX];
+	struct krpc_addr addr6[NET_MAX];   /* family 0 unless dual-stack */
 	struct port port[NET_MAX];
 	bool down[NET_MAX];             /* datagrams to it are lost */
 	struct pkt *q;
@@ -59,7 +60,7 @@ static struct krpc_addr addr4(uint32_t host, uint16_t port)
 static int node_at(const struct net *net, const struct krpc_addr *a)
 {
 	for (int i = 0; i < net->n; i++)
-		if (krpc_addr_equal(&net->addr[i], a))
+		if (krpc_addr_equal(&net->addr[i], a) || krpc_addr_equal(&net->addr6[i], a))
 			return i;
 	return -1;
 }
@@ -81,7 +82,7 @@ static void net_send(void *arg, const struct krpc_addr *to, const uint8_t *buf, 
 
 	assert_true(len <= PKT_MAX);
 	assert_true(len <= 1400); /* one unfragmented packet */
-	p.src = pt->self >= 0 ? net->addr[pt->self] : (struct krpc_addr){ 0 };
+	p.src = to->family == AF_INET6 ? net->addr6[pt->self] : net->addr[pt->self];
 	memcpy(p.data, buf, len);
 	if (p.to < 0)
 		push(&net->out, &net->n_out, &net->cap_out, &p);
@@ -104,7 +105,16 @@ static const struct dht_node_config default_cfg = {
 	.max_outstanding = 64, .answers_per_sec = 50, .store_per_hash = 20, .store_total = 100,
 };
 
-static int net_add(struct net *net, const struct dht_node_config *cfg)
+static struct krpc_addr addr6(uint32_t host, uint16_t port)
+{
+	struct krpc_addr a = { .family = AF_INET6, .ip = { 0x20, 0x01, 0x0d, 0xb8 }, .port = port };
+
+	store_u32be(a.ip + 12, host);
+	return a;
+}
+
+/* A node on 10.0.0.(i+1), and on 2001:db8::(i+1) too when dual. */
+static int net_add_node(struct net *net, const struct dht_node_config *cfg, bool dual)
 {
 	static const struct dht_node_io io = { net_send, net_random, NULL };
 	int i = net->n++;
@@ -113,11 +123,18 @@ static int net_add(struct net *net, const struct dht_node_config *cfg)
 
 	assert_true(i < NET_MAX);
 	net->addr[i] = addr4((uint32_t)i + 1, 6881);
+	if (dual)
+		net->addr6[i] = addr6((uint32_t)i + 1, 6881);
 	net->port[i] = (struct port){ net, i };
 	mine.arg = &net->port[i];
 	net_random(mine.arg, id, sizeof id);
-	net->node[i] = dht_node_new(id, true, false, cfg ? cfg : &default_cfg, &mine, net->now);
+	net->node[i] = dht_node_new(id, true, dual, cfg ? cfg : &default_cfg, &mine, net->now);
 	return i;
+}
+
+static int net_add(struct net *net, const struct dht_node_config *cfg)
+{
+	return net_add_node(net, cfg, false);
 }
 
 static void net_free(struct net *net)
@@ -394,6 +411,18 @@ static void test_network_announce_then_find(void **state)
 	dht_node_stats(net.node[20], net.now, &st);
 	assert_int_equal(st.lookups, 0);
 	assert_int_equal(st.outstanding, 0);
+	/* The nodes that store the peer themselves (the DHT_K it was announced
+	 * to) hand it over as their lookup starts, before any answer. */
+	int from_store = 0;
+	for (int i = 0; i < net.n; i++) {
+		struct found self = { 0 };
+		dht_node_lookup(net.node[i], AF_INET, ih, KRPC_GET_PEERS, false, 0, &found_cbs,
+		                &self, net.now);
+		from_store += has_peer(&self, &want);
+		pump(&net);
+		assert_true(self.done && has_peer(&self, &want));
+	}
+	assert_int_equal(from_store, DHT_K);
 	/* The IPv6 side is off: no lookup there. */
 	assert_int_equal(dht_node_lookup(net.node[20], AF_INET6, ih, KRPC_GET_PEERS, false, 0,
 	                                 NULL, NULL, net.now), 0);
@@ -489,6 +518,57 @@ static void test_answer_from_elsewhere(void **state)
 	net_free(&net);
 }
 
+/* BEP 32: a dual-stack network keeps a table per family; find_node
+ * answers the families the querier wants; lookups run in IPv6 alone. */
+static void test_ipv6_tables_and_want(void **state)
+{
+	struct net net = { .lcg = 15, .now = 1000 };
+	struct dht_stats st;
+	uint8_t ih[KRPC_ID_LEN];
+	struct found ann = { 0 }, look = { 0 };
+	static struct krpc_msg r;
+
+	for (int i = 0; i < 12; i++)
+		net_add_node(&net, NULL, true);
+	for (int i = 1; i < net.n; i++) {
+		struct krpc_addr boot[2] = { net.addr[0], net.addr6[0] };
+		dht_node_bootstrap(net.node[i], boot, 2, net.now);
+	}
+	pump(&net);
+	run(&net, 30);
+	dht_node_stats(net.node[3], net.now, &st);
+	assert_true(st.good[0] >= DHT_K && st.good[1] >= DHT_K);
+
+	memset(ih, 0x66, sizeof ih);
+	dht_node_lookup(net.node[4], AF_INET6, ih, KRPC_GET_PEERS, true, 9000, &found_cbs, &ann,
+	                net.now);
+	pump(&net);
+	assert_true(ann.done && ann.announced > 0);
+	dht_node_lookup(net.node[9], AF_INET6, ih, KRPC_GET_PEERS, false, 0, &found_cbs, &look,
+	                net.now);
+	pump(&net);
+	struct krpc_addr want = net.addr6[4];
+	want.port = 9000;
+	assert_true(look.done && has_peer(&look, &want));
+
+	/* A client asking over IPv4 for both families gets nodes of both. */
+	struct krpc_msg *q = query(KRPC_FIND_NODE, 1);
+	q->want = KRPC_WANT_N4 | KRPC_WANT_N6;
+	assert_int_equal(ask(&net, q, &client, &r), 1);
+	size_t n4 = 0, n6 = 0;
+	for (size_t i = 0; i < r.n_nodes; i++) {
+		n4 += r.nodes[i].addr.family == AF_INET;
+		n6 += r.nodes[i].addr.family == AF_INET6;
+	}
+	assert_int_equal(n4, DHT_K);
+	assert_int_equal(n6, DHT_K);
+	q = query(KRPC_FIND_NODE, 1);
+	assert_int_equal(ask(&net, q, &client, &r), 1);
+	for (size_t i = 0; i < r.n_nodes; i++)
+		assert_int_equal(r.nodes[i].addr.family, AF_INET);
+	net_free(&net);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -499,6 +579,7 @@ int main(void)
 		cmocka_unit_test(test_dead_nodes_time_out),
 		cmocka_unit_test(test_outstanding_cap),
 		cmocka_unit_test(test_answer_from_elsewhere),
+		cmocka_unit_test(test_ipv6_tables_and_want),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -144,6 +144,7 @@ static void env_start(struct env *e, bool seed)
 	config_set_str(&e->cfg.listen_address, "127.0.0.1");
 	config_set_str(&e->cfg.tracker, "");
 	e->cfg.listen_port = 0;
+	e->cfg.dht_enabled = false; /* the suite never asks the public routers */
 	e->cfg.workers = 1;
 	e->cfg.upload_slots = 1;
 	e->base = event_base_new();

@@ -260,19 +260,32 @@ static void test_only_pieces_peer_has(void **state)
 	/* All its pieces requested: nothing more, though 61 pieces are left. */
 	assert_int_equal(picker_next_blocks(p, &bf, 1, r, 32), 0);
 
-	/* Another peer with piece 3 only: while a seed could give us pieces
-	 * still unstarted, that is no end-game and it gets nothing... */
+	/* Another peer with piece 3 only: pieces still unstarted mean no
+	 * end-game, whether a seed could give them now or nobody has them
+	 * yet (a super-seed shows pieces one by one): it gets nothing... */
 	struct bitfield other;
 	uint32_t has2[] = { 3, UINT32_MAX };
 	bf_of(&other, 64, has2);
 	picker_peer_bitfield_add(p, &other);
 	picker_seed_add(p);
 	assert_int_equal(picker_next_blocks(p, &other, 2, r, 32), 0);
-	/* ...but pieces nobody has do not hold the end-game up. */
 	picker_seed_remove(p);
+	assert_int_equal(picker_next_blocks(p, &other, 2, r, 32), 0);
+	/* ...until every missing piece is started: then it duplicates. */
+	struct bitfield rest;
+	bitfield_init(&rest, 64);
+	bitfield_set_all(&rest);
+	for (int i = 0; has[i] != UINT32_MAX; i++)
+		bitfield_clear(&rest, has[i]);
+	picker_peer_bitfield_add(p, &rest);
+	size_t taken = 0, k;
+	while ((k = picker_next_blocks(p, &rest, 4, r, 32)) > 0)
+		taken += k;
+	assert_int_equal(taken, 122); /* the other 61 pieces */
 	assert_int_equal(picker_next_blocks(p, &other, 2, r, 32), 2);
 	assert_int_equal(r[0].piece, 3);
 	assert_int_equal(r[1].piece, 3);
+	bitfield_free(&rest);
 
 	/* A peer with nothing we lack. */
 	struct bitfield none;

@@ -93,7 +93,7 @@ static void test_load_and_errors(void **state)
 static void test_request_depth(void **state)
 {
 	assert_int_equal(peer_request_depth(0, false), PEER_MIN_DEPTH);
-	assert_int_equal(peer_request_depth(1000000, false), 30);      /* 1 MB/s: 0.5 s of blocks */
+	assert_int_equal(peer_request_depth(1000000, false), PEER_MIN_DEPTH + 30); /* + 0.5 s of 1 MB/s */
 	assert_int_equal(peer_request_depth(UINT64_MAX / 4, false), PEER_MAX_DEPTH);
 	assert_int_equal(peer_request_depth(100000000, true), PEER_SNUB_DEPTH);
 }
