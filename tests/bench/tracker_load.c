@@ -564,13 +564,14 @@ static void http_open(struct hconn *h, unsigned idx)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr = o.src[idx % o.nsrc] };
 	struct linger lg = { 1, 0 };
+	int one = 1;
 
 	h->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	if (h->fd < 0)
 		die("socket");
-	/* Reset on close: no TIME_WAIT pile-up on our side in close mode. No
-	 * TCP_NODELAY: a request goes out only when nothing is unacknowledged. */
+	/* Reset on close: no TIME_WAIT pile-up on our side in close mode. */
 	setsockopt(h->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	setsockopt(h->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	if (bind(h->fd, (struct sockaddr *)&sa, sizeof sa) < 0)
 		die("bind source address");
 	if (connect(h->fd, (struct sockaddr *)&o.target, sizeof o.target) < 0 &&
@@ -578,18 +579,12 @@ static void http_open(struct hconn *h, unsigned idx)
 		die("connect");
 	h->reused = false;
 	http_build(h, http_next_peer);
+	h->state = H_CONNECTING;
 	http_next_peer = (http_next_peer + 1) % o.peers;
-	/* On loopback the handshake is over when connect returns: send at once
-	 * and wait for the reply, not for writability first (a client that
-	 * costs fewer system calls leaves the tracker the bottleneck). */
-	ssize_t n = send(h->fd, h->req, h->reqlen, MSG_NOSIGNAL);
-	h->state = n == (ssize_t)h->reqlen ? H_HEADERS : n > 0 ? H_SENDING : H_CONNECTING;
-	h->reqoff = n > 0 ? (size_t)n : 0;
-	struct epoll_event ev = { .events = h->state == H_HEADERS ? EPOLLIN : EPOLLOUT,
-	                          .data.ptr = h };
+	struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = h };
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, h->fd, &ev) < 0)
 		die("epoll_ctl add");
-	h->armed = ev.events;
+	h->armed = EPOLLOUT;
 }
 
 static void http_reopen(struct hconn *h)
