@@ -1,0 +1,45 @@
+#!/usr/bin/env python3
+"""The lint checks can fail: each runs on small trees made here, one that
+breaks its rule and one that keeps it."""
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def tree(files):
+    root = tempfile.mkdtemp(prefix="sta-lint-")
+    for path, text in files.items():
+        full = os.path.join(root, path)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    return root
+
+
+def run(script, root):
+    return subprocess.run([sys.executable, os.path.join(HERE, script), root],
+                          capture_output=True, text=True).returncode
+
+
+def main():
+    failures = []
+    cycle3 = tree({"stad/a/x.h": '#include "y.h"\n', "stad/y.h": '#include "z.h"\n',
+                   "stad/z.c": '#include "x.h"\n', "stad/z.h": ""})
+    if run("include_cycles.py", cycle3) != 1:
+        failures.append("include_cycles passed a cycle of three modules")
+    pair = tree({"stad/torrent.h": '#include "peer.h"\n', "stad/torrent.c": "",
+                 "stad/peer/peer.c": '#include "torrent.h"\n', "stad/peer/peer.h": "",
+                 "stad/session.c": '#include "torrent.h"\n#include "session.h"\n',
+                 "stad/session.h": ""})
+    if run("include_cycles.py", pair) != 0:
+        failures.append("include_cycles failed torrent <-> peer, the pair allowed")
+    for f in failures:
+        print(f)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
