@@ -249,6 +249,30 @@ enum pw_status peer_wire_parse(const uint8_t *buf, size_t len, const struct pw_l
 	return pw_fill(msg, id, mlen, buf + 5, lim, err);
 }
 
+enum pw_status peer_wire_parse_head(const uint8_t *buf, size_t len, const struct pw_limits *lim,
+                                    struct pw_msg *msg, struct pw_error *err)
+{
+	bool piece = len >= 5 && buf[4] == PW_MSG_PIECE;
+	size_t n = piece && len > PW_LEN_PIECE_HDR ? PW_LEN_PIECE_HDR : len;
+	enum pw_status st = peer_wire_parse(buf, n, lim, msg, err);
+
+	/* A keep-alive followed by a byte 7 is done (PW_OK) at 4 bytes. */
+	if (!piece || st != PW_NEED_MORE)
+		return st;
+	if (len < PW_LEN_PIECE_HDR) {
+		msg->need = PW_LEN_PIECE_HDR;
+		return PW_NEED_MORE;
+	}
+	msg->type = PW_MSG_PIECE;
+	msg->id = PW_MSG_PIECE;
+	msg->index = load_u32be(buf + 5);
+	msg->begin = load_u32be(buf + 9);
+	msg->length = load_u32be(buf) - (PW_LEN_PIECE_HDR - 4);
+	msg->consumed = PW_LEN_PIECE_HDR;
+	msg->need = 0;
+	return PW_OK;
+}
+
 /* ---- encoders ---- */
 
 size_t peer_wire_put_keepalive(uint8_t out[PW_LEN_KEEPALIVE])

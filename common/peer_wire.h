@@ -170,6 +170,15 @@ struct pw_msg {
 enum pw_status peer_wire_parse(const uint8_t *buf, size_t len, const struct pw_limits *lim,
                                struct pw_msg *msg, struct pw_error *err);
 
+/* As peer_wire_parse, except that a piece message is done as soon as its
+ * 13-byte header is in, so that its block can go from the socket buffer
+ * straight to where it belongs without being buffered whole first: PW_OK
+ * with type PW_MSG_PIECE, index, begin and length (the block's bytes, which
+ * follow and are the caller's to take), data NULL and consumed
+ * PW_LEN_PIECE_HDR. The header's length checks are peer_wire_parse's. */
+enum pw_status peer_wire_parse_head(const uint8_t *buf, size_t len, const struct pw_limits *lim,
+                                    struct pw_msg *msg, struct pw_error *err);
+
 /* Encoders into fixed arrays; each returns the bytes written (its PW_LEN_*). */
 size_t peer_wire_put_keepalive(uint8_t out[PW_LEN_KEEPALIVE]);
 /* choke, unchoke, interested, not interested, have all, have none */

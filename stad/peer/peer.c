@@ -584,17 +584,15 @@ void peer_dispatch(struct peer *p, const struct pw_msg *m)
 	}
 }
 
-/* A piece message: the block goes straight from the socket buffer into
- * its piece buffer. hdr holds the first 13 bytes. Returns false to wait. */
-static bool read_piece(struct peer *p, struct evbuffer *in, const uint8_t *hdr, size_t avail)
+/* A piece message (m: its header, from peer_wire_parse_head): the block
+ * goes straight from the socket buffer into its piece buffer. Returns
+ * false to wait. */
+static bool read_piece(struct peer *p, struct evbuffer *in, const struct pw_msg *m, size_t avail)
 {
-	uint32_t len = load_u32be(hdr);
-
-	if (avail < 4 + (size_t)len)
+	if (avail < PW_LEN_PIECE_HDR + (size_t)m->length)
 		return false;
-	uint32_t piece = load_u32be(hdr + 5), begin = load_u32be(hdr + 9);
 	evbuffer_drain(in, PW_LEN_PIECE_HDR);
-	peer_request_block(p, piece, begin, len - 9, in);
+	peer_request_block(p, m->index, m->begin, m->length, in);
 	return true;
 }
 
@@ -612,27 +610,20 @@ static bool read_message(struct peer *p, struct evbuffer *in)
 	evbuffer_copyout(in, hdr, hl);
 	/* The header alone is checked first: a bad length fails before we
 	 * buffer anything for it. */
-	enum pw_status st = peer_wire_parse(hdr, hl, &p->lim, &m, &err);
-	if (st == PW_ERROR) {
-		peer_close(p, pw_strerror(err.code));
-		return false;
-	}
-	if (st == PW_NEED_MORE && hl >= 5 && hdr[4] == PW_MSG_PIECE) {
-		if (hl < PW_LEN_PIECE_HDR)
-			return false;
-		return read_piece(p, in, hdr, avail);
-	}
+	enum pw_status st = peer_wire_parse_head(hdr, hl, &p->lim, &m, &err);
 	while (st == PW_NEED_MORE) {
 		if (avail < m.need)
 			return false;
 		size_t need = m.need;
 		const uint8_t *buf = evbuffer_pullup(in, (ev_ssize_t)need);
-		st = peer_wire_parse(buf, need, &p->lim, &m, &err);
-		if (st == PW_ERROR) {
-			peer_close(p, pw_strerror(err.code));
-			return false;
-		}
+		st = peer_wire_parse_head(buf, need, &p->lim, &m, &err);
 	}
+	if (st == PW_ERROR) {
+		peer_close(p, pw_strerror(err.code));
+		return false;
+	}
+	if (m.type == PW_MSG_PIECE)
+		return read_piece(p, in, &m, avail);
 	peer_dispatch(p, &m);
 	evbuffer_drain(in, m.consumed);
 	return !p->dead;

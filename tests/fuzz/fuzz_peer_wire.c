@@ -109,6 +109,33 @@ static void check_payload(const struct pw_msg *msg, const struct pw_limits *lim,
 	}
 }
 
+/* parse_head agrees with peer_wire_parse (st, msg: its result on p) on
+ * every message, and stops a piece message at its header. */
+static void check_head(const uint8_t *p, size_t avail, const struct pw_limits *lim,
+                       enum pw_status st, const struct pw_msg *msg)
+{
+	struct pw_msg head;
+	struct pw_error err;
+	enum pw_status hst = peer_wire_parse_head(p, avail, lim, &head, &err);
+
+	if (avail >= PW_LEN_PIECE_HDR && st != PW_ERROR && p[4] == PW_MSG_PIECE &&
+	    (p[0] | p[1] | p[2] | p[3]) != 0) {
+		CHECK(hst == PW_OK && head.type == PW_MSG_PIECE && head.data == NULL);
+		CHECK(head.consumed == PW_LEN_PIECE_HDR && head.length > 0);
+		CHECK(head.length <= lim->max_block);
+		if (st == PW_OK)
+			CHECK(head.index == msg->index && head.begin == msg->begin &&
+			      head.length == msg->length);
+		return;
+	}
+	CHECK(hst == st);
+	if (st == PW_OK)
+		CHECK(head.type == msg->type && head.consumed == msg->consumed);
+	else if (st == PW_NEED_MORE)
+		CHECK(head.need == msg->need ||
+		      (avail >= 5 && p[4] == PW_MSG_PIECE && head.need == PW_LEN_PIECE_HDR));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct pw_limits lim;
@@ -127,6 +154,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const uint8_t *p = data + pos;
 		size_t avail = size - pos;
 		enum pw_status st = peer_wire_parse(p, avail, &lim, &msg, &err);
+		check_head(p, avail, &lim, st, &msg);
 		if (st == PW_NEED_MORE) {
 			CHECK(msg.need > avail && msg.need <= 4 + (size_t)lim.max_msg);
 			break;

@@ -206,6 +206,51 @@ static void test_piece_points_into_buffer(void **state)
 	free(wire);
 }
 
+/* parse_head: a piece message is done at its 13-byte header, whatever of
+ * the block is in; other messages parse as with peer_wire_parse. */
+static void test_parse_head(void **state)
+{
+	uint8_t wire[PW_LEN_PIECE_HDR + 20 + PW_LEN_INDEX];
+	struct pw_limits lim;
+	struct pw_msg msg;
+	struct pw_error err;
+
+	pw_limits_init(&lim, 100);
+	peer_wire_put_piece_header(wire, 7, 16384, 20);
+	memset(wire + PW_LEN_PIECE_HDR, 0xab, 20);
+	peer_wire_put_index(wire + PW_LEN_PIECE_HDR + 20, PW_MSG_HAVE, 5);
+	for (size_t n = 5; n < PW_LEN_PIECE_HDR; n++) {
+		assert_int_equal(peer_wire_parse_head(wire, n, &lim, &msg, &err), PW_NEED_MORE);
+		assert_int_equal(msg.need, PW_LEN_PIECE_HDR);
+	}
+	for (size_t n = PW_LEN_PIECE_HDR; n <= sizeof wire; n++) {
+		assert_int_equal(peer_wire_parse_head(wire, n, &lim, &msg, &err), PW_OK);
+		assert_int_equal(msg.type, PW_MSG_PIECE);
+		assert_int_equal(msg.index, 7);
+		assert_int_equal(msg.begin, 16384);
+		assert_int_equal(msg.length, 20);
+		assert_null(msg.data);
+		assert_int_equal(msg.consumed, PW_LEN_PIECE_HDR);
+	}
+	assert_int_equal(peer_wire_parse_head(wire + PW_LEN_PIECE_HDR + 20, PW_LEN_INDEX, &lim, &msg,
+	                                      &err),
+	                 PW_OK);
+	assert_int_equal(msg.type, PW_MSG_HAVE);
+	assert_int_equal(msg.index, 5);
+	/* A keep-alive before a byte 7 is a keep-alive. */
+	assert_int_equal(peer_wire_parse_head((const uint8_t *)"\0\0\0\0\x07\0\0\0\0\0\0\0\0\0", 14,
+	                                      &lim, &msg, &err),
+	                 PW_OK);
+	assert_int_equal(msg.type, PW_MSG_KEEPALIVE);
+	/* The header's checks fail at the header: no block, a block too long. */
+	peer_wire_put_piece_header(wire, 7, 0, 0);
+	assert_int_equal(peer_wire_parse_head(wire, PW_LEN_PIECE_HDR, &lim, &msg, &err), PW_ERROR);
+	assert_int_equal(err.code, PW_ERR_BLOCK_LEN);
+	peer_wire_put_piece_header(wire, 7, 0, PW_MAX_BLOCK + 1);
+	assert_int_equal(peer_wire_parse_head(wire, 5, &lim, &msg, &err), PW_ERROR);
+	assert_int_equal(err.code, PW_ERR_BLOCK_LEN);
+}
+
 static void test_bitfield_and_extended_and_unknown(void **state)
 {
 	struct sta_buf b = STA_BUF_INIT;
@@ -633,6 +678,7 @@ int main(void)
 		cmocka_unit_test(test_handshake_check),
 		cmocka_unit_test(test_fixed_messages),
 		cmocka_unit_test(test_piece_points_into_buffer),
+		cmocka_unit_test(test_parse_head),
 		cmocka_unit_test(test_bitfield_and_extended_and_unknown),
 		cmocka_unit_test(test_wrong_lengths_per_id),
 		cmocka_unit_test(test_bitfield_unknown_size),
