@@ -22,6 +22,7 @@
 #include "log.h"
 #include "metadata.h"
 #include "peer.h"
+#include "peer_request.h"
 #include "pex.h"
 #include "picker.h"
 #include "sconfig.h"

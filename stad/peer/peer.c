@@ -17,11 +17,13 @@
 #include "magnet_torrent.h"
 #include "metadata.h"
 #include "peer_mse.h"
+#include "peer_request.h"
 #include "pex.h"
 #include "session.h"
 #include "srcaddr.h"
 #include "torrent.h"
 #include "torrent_superseed.h"
+#include "upload.h"
 #include "xmalloc.h"
 
 #define PEER_LOW_WATER (1u << 20)

@@ -1,6 +1,6 @@
 /* One peer connection: socket I/O over a bufferevent, the handshake, and
- * dispatch of wire messages to the download pipeline (peer_request.c) and
- * the upload side (upload.c). Loop thread only.
+ * dispatch of wire messages to the download pipeline (peer_request.h) and
+ * the upload side (upload.h). Loop thread only.
  *
  * A peer is never freed inside its own callbacks: peer_close() detaches it
  * from its torrent at once, disables its events and queues it on the
@@ -183,37 +183,5 @@ void peer_format_addr(const struct sockaddr *sa, char *out, size_t outsz);
  * "S" seed, "o" optimistic, "E" incoming, "F" fast extension, "X" encrypted
  * (MSE with RC4). */
 void peer_flags(const struct peer *p, char *out, size_t outsz);
-
-/* ---- download pipeline (peer_request.c) ---- */
-
-/* Requests more blocks if it has room in its pipeline. */
-void peer_request_fill(struct peer *p);
-/* A piece message: its block (length bytes) is at the front of in;
- * consumes them. */
-void peer_request_block(struct peer *p, uint32_t piece, uint32_t begin, uint32_t length,
-                        struct evbuffer *in);
-/* It choked us (without the Fast extension: every request is void). */
-void peer_request_choked(struct peer *p);
-/* BEP 6 reject of one of our requests. */
-void peer_request_rejected(struct peer *p, uint32_t piece, uint32_t begin, uint32_t length);
-/* Gives every outstanding request back to the picker. */
-void peer_request_release(struct peer *p);
-/* Pipeline depth for a download rate: PEER_MIN_DEPTH plus its
- * PEER_PIPELINE_MS in blocks, at most PEER_MAX_DEPTH. */
-uint32_t peer_request_depth(uint64_t rate, bool snubbed);
-/* Snubbing check from the tick. */
-void peer_request_tick(struct peer *p);
-
-/* ---- upload (upload.c) ---- */
-
-void upload_on_request(struct peer *p, uint32_t piece, uint32_t begin, uint32_t length);
-void upload_on_cancel(struct peer *p, uint32_t piece, uint32_t begin, uint32_t length);
-/* We choked it: its queued requests are void (rejected for Fast peers). */
-void upload_choked(struct peer *p);
-/* Starts a read job if requests wait and the socket can take more. */
-void upload_pump(struct peer *p);
-/* Bytes of output we keep queued for a peer we upload rate bytes/s to:
- * ms milliseconds of its rate, within [PEER_UP_LOW, PEER_UP_HIGH]. */
-uint32_t upload_ahead(uint64_t rate, uint32_t ms);
 
 #endif

@@ -1,6 +1,8 @@
 /* The download pipeline of one peer: keep enough block requests in flight
  * to fill the pipe, take blocks straight into their piece buffers, handle
  * chokes, rejects and snubbing. */
+#include "peer_request.h"
+
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <string.h>

@@ -6,6 +6,8 @@
  * and the batch amortises the hand-off. sendfile was the alternative, but
  * blocks may span files, storage keeps its fds private, and a sendfile
  * segment still blocks the loop on a page-cache miss. */
+#include "upload.h"
+
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <stdio.h>

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "peer.h"
+#include "peer_request.h"
 #include "sconfig.h"
 
 static char *write_conf(const char *text)
