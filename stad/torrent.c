@@ -13,17 +13,15 @@
 
 #include "announcer.h"
 #include "dht.h"
-#include "dht_source.h"
 #include "bencode.h"
-#include "catalog_client.h"
 #include "choker.h"
 #include "ctl_msg.h"
 #include "hex.h"
 #include "log.h"
-#include "metadata.h"
 #include "peer.h"
+#include "peer_ext.h"
 #include "peer_request.h"
-#include "pex.h"
+#include "peer_source.h"
 #include "picker.h"
 #include "sconfig.h"
 #include "storage.h"
@@ -64,8 +62,7 @@ struct torrent *torrent_new(struct session *s, struct metainfo *mi, const char *
 	t->tracker_seeders = -1;
 	TAILQ_INIT(&t->peers);
 	if (t->mi.n_pieces == 0) {
-		t->meta = metadata_fetch_new();
-		t->state = TS_METADATA;
+		t->state = TS_METADATA; /* its extension fetches the info dict */
 	} else {
 		new_picker(t);
 	}
@@ -83,6 +80,7 @@ struct torrent *torrent_new(struct session *s, struct metainfo *mi, const char *
 	}
 	t->up_prev = t->uploaded;
 	t->down_prev = t->downloaded;
+	PEER_EXTS_CALL(torrent_new, t);
 	return t;
 }
 
@@ -91,13 +89,12 @@ void torrent_take_metainfo(struct torrent *t, struct metainfo *mi)
 	metainfo_free(&t->mi);
 	t->mi = *mi;
 	memset(mi, 0, sizeof *mi);
-	metadata_fetch_free(t->meta);
-	t->meta = NULL;
 	new_picker(t);
 	t->state = TS_CHECKING;
 	t->resume_dirty = true;
-	if (t->mi.is_private)
-		dht_source_stop(t); /* BEP 27: a private torrent stays out of the DHT */
+	for (const struct peer_source *const *src = peer_sources; *src; src++)
+		if (t->mi.is_private && (*src)->public_only)
+			(*src)->stop(t); /* BEP 27 */
 }
 
 /* ---- opening and re-checking (worker) ---- */
@@ -238,9 +235,8 @@ void torrent_detach_peer(struct torrent *t, struct peer *p)
 		peer_request_release(p);
 		peer_forget_has(p);
 		torrent_superseed_gone(p);
-	} else {
-		metadata_peer_gone(p);
 	}
+	PEER_EXTS_CALL(peer_gone, p);
 	p->n_upq = 0;
 	TAILQ_REMOVE(&t->peers, p, link);
 	t->n_peers--;
@@ -421,9 +417,8 @@ static void completed(struct torrent *t)
 		if (p->is_seed)
 			peer_close(p, "both seeds");
 	}
-	if (t->sub && !t->completed_sent)
-		announcer_completed(t->sub);
-	dht_source_completed(t);
+	for (const struct peer_source *const *src = peer_sources; *src; src++)
+		(*src)->completed(t);
 	t->completed_sent = true;
 	torrent_flush_resume(t);
 	session_torrent_event(t->s, t->mi.info_hash);
@@ -585,16 +580,6 @@ void torrent_flush_resume(struct torrent *t)
 
 /* ---- announces and publishing ---- */
 
-static void ann_stats(void *arg, struct announce_stats *out)
-{
-	struct torrent *t = arg;
-
-	out->uploaded = t->uploaded;
-	out->downloaded = t->downloaded;
-	/* Without metadata the size is unknown, but not zero: a leecher. */
-	out->left = t->meta ? 1 : t->mi.total_length - torrent_bytes_done(t);
-}
-
 /* Whether c is where p takes connections: the address we dialled, or an
  * incoming peer's address with the listen port its BEP 10 handshake gave. */
 static bool same_addr(const struct peer *p, const struct tracker_peer *c)
@@ -662,9 +647,7 @@ size_t torrent_add_candidates(struct torrent *t, const struct tracker_peer *c, s
 	return added;
 }
 
-/* Dials candidates while there is room (downloads only: seeds wait for
- * leechers to come to them). */
-static void connect_candidates(struct torrent *t)
+void torrent_connect_candidates(struct torrent *t)
 {
 	struct sockaddr_storage ss;
 
@@ -679,92 +662,20 @@ static void connect_candidates(struct torrent *t)
 	}
 }
 
-static void ann_result(void *arg, const struct announce_result *r)
-{
-	struct torrent *t = arg;
-	size_t n = r->n_peers < TORRENT_MAX_CANDIDATES ? r->n_peers : TORRENT_MAX_CANDIDATES;
-
-	if (!r->ok) {
-		if (r->tracker && r->tracker[0])
-			log_info("%s: announce to %s: %s", t->hex, r->tracker, r->status);
-		else /* no tracker URL the announcer could use */
-			log_info("%s: not announced: %s (set 'tracker' in stad.conf or use a "
-			         ".torrent with an announce URL)", t->hex, r->status);
-		return;
-	}
-	log_debug("%s: announce to %s: %s", t->hex, r->tracker, r->status);
-	t->announced_ok = true;
-	t->tracker_seeders = r->seeders;
-	torrent_superseed_seeders(t, r->seeders);
-	free(t->cand);
-	t->cand = n ? xmalloc(n * sizeof *t->cand) : NULL;
-	if (n)
-		memcpy(t->cand, r->peers, n * sizeof *t->cand);
-	t->n_cand = n;
-	connect_candidates(t);
-	torrent_publish(t);
-}
-
 bool torrent_announce(struct torrent *t)
 {
-	static const struct announce_cbs cbs = { ann_stats, ann_result };
-	struct session *s = t->s;
-
 	if (t->dead || t->paused || (t->st == NULL && t->meta == NULL) || t->state == TS_ERROR)
 		return false;
-	if (t->sub) {
-		announcer_reannounce_now(t->sub);
-	} else if (t->mi.n_tiers > 0) {
-		t->sub = announcer_add(s->ann, t->mi.info_hash, t->mi.tiers, t->mi.n_tiers, &cbs, t);
-	} else {
-		t->sub = announcer_add(s->ann, t->mi.info_hash, &s->tier, s->tier.n_urls ? 1 : 0,
-		                       &cbs, t);
-	}
-	dht_source_start(t);
-	if (t->announced_ok)
-		torrent_publish(t);
+	for (const struct peer_source *const *src = peer_sources; *src; src++)
+		(*src)->start(t);
 	return true;
 }
 
-static void publish_done(void *arg, const char *status, const char *error)
-{
-	struct torrent *t = arg;
-
-	t->publish = NULL;
-	if (status == NULL) {
-		log_warn("%s: publishing \"%s\" failed: %s", t->hex, t->mi.name, error);
-		return;
-	}
-	t->published = true;
-	log_info("%s: published \"%s\" to the catalog (%s)", t->hex, t->mi.name, status);
-}
-
-void torrent_publish(struct torrent *t)
-{
-	struct session *s = t->s;
-	const char *token = s->cfg->publish_token[0] ? s->cfg->publish_token : NULL;
-	char err[256];
-
-	if (!t->shared || t->published || t->publish || s->closed || !t->announced_ok ||
-	    s->tracker_url == NULL)
-		return;
-	t->publish = catalog_client_publish(s->base, s->dns, session_source(s), s->tracker_url,
-	                                    t->mi.raw, t->mi.raw_len, token, publish_done, t, err,
-	                                    sizeof err);
-	if (t->publish == NULL)
-		log_warn("%s: cannot publish: %s", t->hex, err);
-}
-
+/* Every source stops (paused, in error, removed): they say goodbye. */
 static void stop_announcing(struct torrent *t)
 {
-	if (t->sub)
-		announcer_remove(t->sub, true);
-	t->sub = NULL;
-	dht_source_stop(t);
-	t->announced_ok = false;
-	if (t->publish)
-		catalog_client_cancel(t->publish);
-	t->publish = NULL;
+	for (const struct peer_source *const *src = peer_sources; *src; src++)
+		(*src)->stop(t);
 }
 
 /* ---- state changes ---- */
@@ -812,13 +723,9 @@ void torrent_resume(struct torrent *t)
 void torrent_close(struct torrent *t)
 {
 	close_peers(t, "closing");
-	t->sub = NULL; /* announcer_stop_all sends the stopped */
-	dht_source_stop(t); /* the DHT has no goodbye: announces expire */
-	t->announced_ok = false;
+	for (const struct peer_source *const *src = peer_sources; *src; src++)
+		(*src)->close(t);
 	t->n_cand = 0;
-	if (t->publish)
-		catalog_client_cancel(t->publish);
-	t->publish = NULL;
 }
 
 static void unlink_state(struct torrent *t)
@@ -889,7 +796,7 @@ void torrent_free(struct torrent *t)
 	}
 	superseed_free(t->ss);
 	picker_free(t->picker);
-	metadata_fetch_free(t->meta);
+	PEER_EXTS_CALL(torrent_free, t);
 	metainfo_free(&t->mi);
 	free(t->cand);
 	free(t->data_dir);
@@ -914,12 +821,10 @@ void torrent_tick(struct torrent *t)
 			peer_request_fill(p);
 	}
 	torrent_superseed_tick(t);
-	if (t->meta)
-		metadata_tick(t);
-	else if ((s->ticks + t->id) % CHOKER_INTERVAL == 0)
+	if (!t->meta && (s->ticks + t->id) % CHOKER_INTERVAL == 0)
 		run_choker(t);
-	pex_tick(t);
-	connect_candidates(t);
+	PEER_EXTS_CALL(tick, t);
+	torrent_connect_candidates(t);
 	if (t->resume_dirty && session_now(s) - t->last_resume >= TORRENT_RESUME_EVERY)
 		torrent_flush_resume(t);
 }

@@ -112,6 +112,9 @@ void torrent_take_metainfo(struct torrent *t, struct metainfo *mi);
  * new ones are dialled while the torrent wants peers (at most
  * TORRENT_MAX_CANDIDATES wait). Returns how many were new. */
 size_t torrent_add_candidates(struct torrent *t, const struct tracker_peer *c, size_t n);
+/* Dials candidates while there is room (downloads only: seeds wait for
+ * leechers to come to them). */
+void torrent_connect_candidates(struct torrent *t);
 /* Puts it in state error with a sentence that says why. */
 void torrent_set_error(struct torrent *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Opens the files (and re-checks pieces) on a worker, then announces. */
@@ -149,8 +152,6 @@ unsigned torrent_seeds(const struct torrent *t);
  * are heap like the peer list: free with torrent_status_free. */
 void torrent_status(const struct torrent *t, bool peers, struct ctl_torrent *out);
 void torrent_status_free(struct ctl_torrent *c);
-/* Publishes the .torrent to the catalog (shared, after a good announce). */
-void torrent_publish(struct torrent *t);
 
 /* Peers: attach after the handshake named this torrent; detach on close. */
 void torrent_attach_peer(struct torrent *t, struct peer *p);

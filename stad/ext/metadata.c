@@ -36,9 +36,10 @@ struct metadata_fetch {
 	bool verifying;                     /* buf went to a worker */
 };
 
-struct metadata_fetch *metadata_fetch_new(void)
+void metadata_torrent_new(struct torrent *t)
 {
-	return xcalloc(1, sizeof(struct metadata_fetch));
+	if (t->mi.n_pieces == 0)
+		t->meta = xcalloc(1, sizeof(struct metadata_fetch));
 }
 
 static void fetch_reset(struct metadata_fetch *f)
@@ -49,12 +50,13 @@ static void fetch_reset(struct metadata_fetch *f)
 	f->source = f->size = f->n_pieces = f->next = f->n_in = f->in_flight = 0;
 }
 
-void metadata_fetch_free(struct metadata_fetch *f)
+void metadata_torrent_free(struct torrent *t)
 {
-	if (f == NULL)
+	if (t->meta == NULL)
 		return;
-	fetch_reset(f);
-	free(f);
+	fetch_reset(t->meta);
+	free(t->meta);
+	t->meta = NULL;
 }
 
 void metadata_progress(const struct torrent *t, uint32_t *have, uint32_t *total)
@@ -294,6 +296,7 @@ static void verify_result(struct torrent *t, struct verify_job *j)
 	switch (j->result) {
 	case VERIFY_OK:
 		log_info("%s: metadata fetched from %s (%u bytes)", t->hex, f->source_str, j->size);
+		metadata_torrent_free(t);
 		magnet_torrent_promote(t, &j->mi);
 		return;
 	case VERIFY_MISMATCH:

@@ -26,8 +26,10 @@ struct torrent;
 
 struct metadata_fetch;
 
-struct metadata_fetch *metadata_fetch_new(void);
-void metadata_fetch_free(struct metadata_fetch *f);
+/* A new torrent without its info dict (a magnet link's) starts fetching it. */
+void metadata_torrent_new(struct torrent *t);
+/* Frees what t keeps while fetching (its info dict is in, or t is freed). */
+void metadata_torrent_free(struct torrent *t);
 
 /* Our handshake's ut_metadata entry and metadata_size, for t. */
 void metadata_ext_handshake(const struct torrent *t, struct pw_ext_hs *hs);

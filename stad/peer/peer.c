@@ -14,11 +14,9 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "magnet_torrent.h"
-#include "metadata.h"
+#include "peer_ext.h"
 #include "peer_mse.h"
 #include "peer_request.h"
-#include "pex.h"
 #include "session.h"
 #include "srcaddr.h"
 #include "torrent.h"
@@ -206,8 +204,7 @@ void peer_free(struct peer *p)
 	bitfield_free(&p->af_pick);
 	bitfield_free(&p->told);
 	bitfield_free(&p->ss_known);
-	magnet_early_free(p);
-	pex_peer_free(p);
+	PEER_EXTS_CALL(peer_free, p);
 	free(p->req);
 	free(p->upq);
 	free(p);
@@ -268,8 +265,7 @@ void peer_send_ext_handshake(struct peer *p)
 	hs.port = p->s->port;
 	hs.reqq = PEER_MAX_UPQ;
 	snprintf(hs.version, sizeof hs.version, "STA %s", STA_VERSION);
-	metadata_ext_handshake(p->t, &hs);
-	pex_ext_handshake(p->t, &hs);
+	PEER_EXTS_CALL(handshake_out, p->t, &hs);
 	peer_wire_ext_hs_build(&b, &hs);
 	peer_write(p, b.data, b.len);
 	buf_free(&b);
@@ -529,20 +525,36 @@ static void on_ext_handshake(struct peer *p, const struct pw_msg *m)
 	if (hs.version[0])
 		log_escape(p->client, sizeof p->client, hs.version, strlen(hs.version));
 	p->listen_port = hs.port;
-	metadata_on_ext_handshake(p, &hs);
-	if (!p->dead)
-		pex_on_ext_handshake(p, &hs);
+	for (const struct peer_ext *const *e = peer_exts; *e && !p->dead; e++)
+		if ((*e)->handshake_in)
+			(*e)->handshake_in(p, &hs);
 }
 
-/* BEP 10: a message to one of the ids our handshake gave out. */
+/* BEP 10: a message to one of the ids our handshake gave out (others
+ * are skipped). */
 static void on_extended(struct peer *p, const struct pw_msg *m)
 {
-	switch (m->ext_id) {
-	case 0: on_ext_handshake(p, m); break;
-	case METADATA_EXT_ID: metadata_on_message(p, m->data, m->data_len); break;
-	case PEX_EXT_ID: pex_on_message(p, m->data, m->data_len); break;
-	default: break; /* an id we never gave out */
+	if (m->ext_id == 0) {
+		on_ext_handshake(p, m);
+		return;
 	}
+	for (const struct peer_ext *const *e = peer_exts; *e; e++) {
+		if ((*e)->id == m->ext_id) {
+			if ((*e)->message)
+				(*e)->message(p, m->data, m->data_len);
+			return;
+		}
+	}
+}
+
+/* A message before the torrent has its metadata: true when an extension
+ * took it. */
+static bool early_message(struct peer *p, const struct pw_msg *m)
+{
+	for (const struct peer_ext *const *e = peer_exts; *e; e++)
+		if ((*e)->early_message && (*e)->early_message(p, m))
+			return true;
+	return false;
 }
 
 static void on_choke(struct peer *p, bool choke)
@@ -555,7 +567,7 @@ static void on_choke(struct peer *p, bool choke)
 void peer_dispatch(struct peer *p, const struct pw_msg *m)
 {
 	/* Before the metadata there is no piece count to check against. */
-	if (!torrent_has_metadata(p->t) && magnet_early_msg(p, m))
+	if (!torrent_has_metadata(p->t) && early_message(p, m))
 		return;
 	switch (m->type) {
 	case PW_MSG_KEEPALIVE: return;

@@ -20,8 +20,9 @@ import sys
 
 ALLOWED = [{"torrent", "peer"}]
 # Rooms whose parts each have a header of their own but are one unit here:
-# the peer connection's dispatch and its two pipelines call each other.
-ROOMS = {"peer_request": "peer", "upload": "peer"}
+# the peer connection's dispatch and its two pipelines call each other, and
+# so do the torrent and its super-seeding part.
+ROOMS = {"peer_request": "peer", "upload": "peer", "torrent_superseed": "torrent"}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
