@@ -44,12 +44,6 @@ static uint64_t monotonic_s(void)
 	return (uint64_t)ts.tv_sec;
 }
 
-char *session_state_path(const struct session *s, const char *sub, const char *hex,
-                         const char *ext)
-{
-	return xasprintf("%s/%s/%s%s", s->cfg->state_dir, sub, hex, ext);
-}
-
 /* mkdir -p; false after logging. */
 static bool make_dirs(const char *path, mode_t mode)
 {
@@ -155,11 +149,6 @@ static void reap_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-void session_reap_later(struct session *s)
-{
-	event_active(s->reaper, EV_TIMEOUT, 0);
-}
-
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct session *s = arg;
@@ -249,12 +238,6 @@ bool session_init(struct session *s, struct event_base *base, const struct sconf
 	return true;
 }
 
-void session_torrent_event(struct session *s, const uint8_t info_hash[20])
-{
-	if (s->on_torrent_event)
-		s->on_torrent_event(s->on_torrent_event_arg, info_hash);
-}
-
 void session_reload(struct session *s, const struct sconfig *cfg)
 {
 	s->cfg = cfg;
@@ -272,16 +255,6 @@ void session_reload(struct session *s, const struct sconfig *cfg)
 }
 
 /* ---- the torrent table ---- */
-
-struct torrent *session_find(struct session *s, const uint8_t info_hash[20])
-{
-	struct torrent *t;
-
-	TAILQ_FOREACH(t, &s->torrents, link)
-		if (memcmp(t->mi.info_hash, info_hash, 20) == 0)
-			return t;
-	return NULL;
-}
 
 /* A hex prefix of 4 to 40 digits, either case. */
 static bool hex_prefix(const char *what, size_t len)
@@ -314,53 +287,6 @@ struct torrent *session_lookup(struct session *s, const char *what, char *err, s
 }
 
 /* Writes a small file atomically (temporary + rename). */
-static bool write_file(const char *path, const void *data, size_t len)
-{
-	char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	bool ok = fd >= 0 && write(fd, data, len) == (ssize_t)len && fsync(fd) == 0;
-
-	if (fd >= 0 && close(fd) < 0)
-		ok = false;
-	if (ok && rename(tmp, path) < 0)
-		ok = false;
-	if (!ok) {
-		log_err("cannot write %s: %s", path, strerror(errno));
-		unlink(tmp);
-	}
-	free(tmp);
-	return ok;
-}
-
-struct torrent *session_add_torrent(struct session *s, struct metainfo *mi, const char *data_dir,
-                                    const struct resume_data *rd, bool shared, bool save,
-                                    struct torrent **existing, char *err, size_t errlen)
-{
-	struct torrent *t = session_find(s, mi->info_hash);
-
-	if (existing)
-		*existing = t;
-	if (t) {
-		snprintf(err, errlen, "already known as \"%.100s\" (%s)", t->mi.name, t->hex);
-		return NULL;
-	}
-	if (save) {
-		char hex[41];
-		hex_encode(mi->info_hash, 20, hex);
-		char *path = session_state_path(s, "torrents", hex, ".torrent");
-		bool ok = write_file(path, mi->raw, mi->raw_len);
-		free(path);
-		if (!ok) {
-			snprintf(err, errlen, "cannot save the torrent under %s", s->cfg->state_dir);
-			return NULL;
-		}
-	}
-	t = torrent_new(s, mi, data_dir, rd, shared);
-	TAILQ_INSERT_TAIL(&s->torrents, t, link);
-	s->n_torrents++;
-	return t;
-}
-
 /* ---- loading saved torrents ---- */
 
 static bool read_file(const char *path, size_t max, struct sta_buf *out)
@@ -429,7 +355,7 @@ static void load_one(struct session *s, const char *state_sub, const char *name)
 	free(full);
 	bool shared = share_is_shared(s, mi.info_hash);
 	const char *data_dir = have_rd ? rd.data_dir : s->cfg->download_dir;
-	struct torrent *t = session_add_torrent(s, &mi, data_dir, have_rd ? &rd : NULL, shared, false,
+	struct torrent *t = torrent_add(s, &mi, data_dir, have_rd ? &rd : NULL, shared, false,
 	                                        NULL, err, sizeof err);
 	if (t == NULL) {
 		log_warn("%s", err);
@@ -441,23 +367,6 @@ static void load_one(struct session *s, const char *state_sub, const char *name)
 		resume_data_free(&rd);
 }
 
-void session_each_state_file(struct session *s, const char *sub,
-                             void (*fn)(struct session *s, const char *dir, const char *name))
-{
-	char *dir = xasprintf("%s/%s", s->cfg->state_dir, sub);
-	DIR *d = opendir(dir);
-	struct dirent *e;
-
-	if (d == NULL) {
-		log_err("%s: %s", dir, strerror(errno));
-	} else {
-		while ((e = readdir(d)) != NULL)
-			fn(s, dir, e->d_name);
-		closedir(d);
-	}
-	free(dir);
-}
-
 void session_load(struct session *s)
 {
 	session_each_state_file(s, "torrents", load_one);
@@ -467,53 +376,6 @@ void session_load(struct session *s)
 }
 
 /* ---- limits and bans ---- */
-
-uint32_t session_new_tag(struct session *s)
-{
-	if (++s->next_tag == PICKER_NO_TAG)
-		s->next_tag = 1;
-	return s->next_tag;
-}
-
-bool session_peer_room(const struct session *s)
-{
-	return s->n_peers < (unsigned)s->cfg->max_peers;
-}
-
-static bool ban_key(const struct sockaddr *sa, struct ban *b)
-{
-	memset(b, 0, sizeof *b);
-	b->family = sa->sa_family;
-	if (sa->sa_family == AF_INET)
-		memcpy(b->addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-	else if (sa->sa_family == AF_INET6)
-		memcpy(b->addr, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
-	else
-		return false;
-	return true;
-}
-
-bool session_is_banned(const struct session *s, const struct sockaddr *sa)
-{
-	struct ban b;
-
-	if (!ban_key(sa, &b))
-		return false;
-	for (size_t i = 0; i < s->n_bans; i++)
-		if (memcmp(&s->bans[i], &b, sizeof b) == 0)
-			return true;
-	return false;
-}
-
-void session_ban(struct session *s, const struct sockaddr *sa)
-{
-	struct ban b;
-
-	if (s->n_bans >= SESSION_MAX_BANS || !ban_key(sa, &b) || session_is_banned(s, sa))
-		return;
-	s->bans = xreallocarray(s->bans, s->n_bans + 1, sizeof *s->bans);
-	s->bans[s->n_bans++] = b;
-}
 
 /* ---- verbs ---- */
 

@@ -14,7 +14,7 @@
 #include "hex.h"
 #include "log.h"
 #include "sconfig.h"
-#include "session.h"
+#include "context.h"
 #include "share_hash.h"
 #include "strnum.h"
 #include "torrent.h"
@@ -196,7 +196,7 @@ static struct torrent *add_share(struct hash_job *h, bool *added, char *err, siz
 	bitfield_set_all(&rd.have);
 	rd.data_dir = parent_dir(h->job.path);
 	rd.added = time(NULL);
-	t = session_add_torrent(s, &h->job.mi, rd.data_dir, &rd, true, true, &existing, err,
+	t = torrent_add(s, &h->job.mi, rd.data_dir, &rd, true, true, &existing, err,
 	                        errlen);
 	resume_data_free(&rd);
 	*added = t != NULL;
@@ -285,7 +285,7 @@ static void scan_work(struct work_item *item)
 /* A saved share: started when unchanged, else dropped and hashed again. */
 static void scan_known(struct share_state *sh, const struct scan_item *it)
 {
-	struct torrent *t = session_find(sh->s, it->info_hash);
+	struct torrent *t = torrent_find(sh->s, it->info_hash);
 	struct share_stamp saved;
 
 	if (t == NULL)

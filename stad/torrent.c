@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,16 @@ static void new_picker(struct torrent *t)
 	                       ((uint64_t)arc4random() << 32) | arc4random());
 }
 
+struct torrent *torrent_find(struct session *s, const uint8_t info_hash[20])
+{
+	struct torrent *t;
+
+	TAILQ_FOREACH(t, &s->torrents, link)
+		if (memcmp(t->mi.info_hash, info_hash, 20) == 0)
+			return t;
+	return NULL;
+}
+
 struct torrent *torrent_new(struct session *s, struct metainfo *mi, const char *data_dir,
                             const struct resume_data *rd, bool shared)
 {
@@ -81,6 +92,53 @@ struct torrent *torrent_new(struct session *s, struct metainfo *mi, const char *
 	t->up_prev = t->uploaded;
 	t->down_prev = t->downloaded;
 	PEER_EXTS_CALL(torrent_new, t);
+	return t;
+}
+
+static bool write_file(const char *path, const void *data, size_t len)
+{
+	char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	bool ok = fd >= 0 && write(fd, data, len) == (ssize_t)len && fsync(fd) == 0;
+
+	if (fd >= 0 && close(fd) < 0)
+		ok = false;
+	if (ok && rename(tmp, path) < 0)
+		ok = false;
+	if (!ok) {
+		log_err("cannot write %s: %s", path, strerror(errno));
+		unlink(tmp);
+	}
+	free(tmp);
+	return ok;
+}
+
+struct torrent *torrent_add(struct session *s, struct metainfo *mi, const char *data_dir,
+                            const struct resume_data *rd, bool shared, bool save,
+                            struct torrent **existing, char *err, size_t errlen)
+{
+	struct torrent *t = torrent_find(s, mi->info_hash);
+
+	if (existing)
+		*existing = t;
+	if (t) {
+		snprintf(err, errlen, "already known as \"%.100s\" (%s)", t->mi.name, t->hex);
+		return NULL;
+	}
+	if (save) {
+		char hex[41];
+		hex_encode(mi->info_hash, 20, hex);
+		char *path = session_state_path(s, "torrents", hex, ".torrent");
+		bool ok = write_file(path, mi->raw, mi->raw_len);
+		free(path);
+		if (!ok) {
+			snprintf(err, errlen, "cannot save the torrent under %s", s->cfg->state_dir);
+			return NULL;
+		}
+	}
+	t = torrent_new(s, mi, data_dir, rd, shared);
+	TAILQ_INSERT_TAIL(&s->torrents, t, link);
+	s->n_torrents++;
 	return t;
 }
 

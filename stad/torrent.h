@@ -17,7 +17,7 @@
 #include "metainfo.h"
 #include "piece_pool.h"
 #include "resume.h"
-#include "session.h"
+#include "context.h"
 #include "tracker_proto.h"
 
 #define TORRENT_PIECE_BUCKETS 1024u
@@ -99,7 +99,16 @@ static inline bool torrent_has_metadata(const struct torrent *t)
 	return t->meta == NULL;
 }
 
-/* Creates a torrent in state checking (see session_add_torrent). A mi
+/* Adds a torrent: mi is moved into it (zeroed here). rd may be NULL (new
+ * torrent); data_dir holds its files. Saves the .torrent under state_dir
+ * unless it came from there. Returns NULL with a sentence in err if the
+ * torrent is already known (*existing set) or cannot be added. */
+struct torrent *torrent_add(struct session *s, struct metainfo *mi, const char *data_dir,
+                            const struct resume_data *rd, bool shared, bool save,
+                            struct torrent **existing, char *err, size_t errlen);
+/* The torrent of the session with this info-hash; NULL when unknown. */
+struct torrent *torrent_find(struct session *s, const uint8_t info_hash[20]);
+/* Creates a torrent in state checking (see torrent_add). A mi
  * without pieces (a magnet link's: info-hash, name, trackers) makes one in
  * state metadata, which fetches its info dict from peers first. */
 struct torrent *torrent_new(struct session *s, struct metainfo *mi, const char *data_dir,

@@ -8,7 +8,7 @@
 #include "peer.h"
 #include "picker.h"
 #include "sconfig.h"
-#include "session.h"
+#include "context.h"
 #include "superseed.h"
 #include "torrent.h"
 

@@ -424,7 +424,7 @@ void ctl_server_reply_error(struct ctl_server *srv, uint64_t id, const char *cod
 /* The event of the watched torrent; *final when it is the last one. */
 static void watch_encode(struct ctl_client *c, struct sta_buf *b, bool *final)
 {
-	struct torrent *t = session_find(c->srv->s, c->watch_hash);
+	struct torrent *t = torrent_find(c->srv->s, c->watch_hash);
 	struct ctl_torrent ev;
 
 	if (t == NULL) {

@@ -311,7 +311,7 @@ static void add_download(struct ctl_verbs *v, uint64_t id, struct metainfo *mi,
 	struct torrent *t, *existing;
 	char err[256];
 
-	t = session_add_torrent(v->s, mi, v->s->cfg->download_dir, NULL, false, true, &existing,
+	t = torrent_add(v->s, mi, v->s->cfg->download_dir, NULL, false, true, &existing,
 	                        err, sizeof err);
 	if (t == NULL) {
 		metainfo_free(mi);

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "dht.h"
-#include "session.h"
+#include "context.h"
 #include "torrent.h"
 
 static void got_peers(void *arg, const struct krpc_addr *peers, size_t n)

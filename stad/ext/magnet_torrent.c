@@ -17,7 +17,7 @@
 #include "metainfo.h"
 #include "peer.h"
 #include "sconfig.h"
-#include "session.h"
+#include "context.h"
 #include "torrent.h"
 #include "ut_metadata.h"
 #include "xmalloc.h"
@@ -95,7 +95,7 @@ static struct torrent *add(struct session *s, const struct magnet *m, struct tor
 
 	hex_encode(m->info_hash, SHA1_LEN, hex);
 	placeholder(&mi, m, hex);
-	struct torrent *t = session_add_torrent(s, &mi, s->cfg->download_dir, NULL, false, false,
+	struct torrent *t = torrent_add(s, &mi, s->cfg->download_dir, NULL, false, false,
 	                                        existing, err, errlen);
 	if (t == NULL) {
 		metainfo_free(&mi);
@@ -112,7 +112,7 @@ struct torrent *magnet_torrent_add(struct session *s, const struct magnet *m,
 {
 	char hex[41];
 
-	*existing = session_find(s, m->info_hash);
+	*existing = torrent_find(s, m->info_hash);
 	hex_encode(m->info_hash, SHA1_LEN, hex);
 	if (*existing) {
 		/* Asked again: its peers may be news. */
@@ -172,7 +172,7 @@ static void load_one(struct session *s, const char *dir, const char *name)
 	    !hex_decode(name, 40, hash, SHA1_LEN))
 		return;
 	char *path = xasprintf("%s/%s", dir, name);
-	if (session_find(s, hash))
+	if (torrent_find(s, hash))
 		unlink_quiet(path); /* its .torrent was saved: the link is done */
 	else
 		load_link(s, path, hash);

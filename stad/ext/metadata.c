@@ -12,7 +12,7 @@
 #include "metainfo.h"
 #include "peer.h"
 #include "peer_wire.h"
-#include "session.h"
+#include "context.h"
 #include "torrent.h"
 #include "ut_metadata.h"
 #include "workpool.h"

@@ -10,7 +10,7 @@
 #include "peer.h"
 #include "peer_wire.h"
 #include "sconfig.h"
-#include "session.h"
+#include "context.h"
 #include "torrent.h"
 #include "ut_pex.h"
 #include "xmalloc.h"

@@ -6,7 +6,7 @@
 
 #include "lsd_service.h"
 #include "sconfig.h"
-#include "session.h"
+#include "context.h"
 #include "torrent.h"
 
 /* BEP 27: private torrents get peers from their trackers only. */
@@ -23,7 +23,7 @@ static void eligible(void *arg, struct sta_buf *out)
 static void found(void *arg, const uint8_t info_hash[20], const struct sockaddr *sa,
                   socklen_t len)
 {
-	struct torrent *t = session_find(arg, info_hash);
+	struct torrent *t = torrent_find(arg, info_hash);
 	struct tracker_peer c;
 
 	if (t == NULL || t->mi.is_private)

@@ -17,7 +17,7 @@
 #include "peer_ext.h"
 #include "peer_mse.h"
 #include "peer_request.h"
-#include "session.h"
+#include "context.h"
 #include "srcaddr.h"
 #include "torrent.h"
 #include "torrent_superseed.h"
@@ -337,7 +337,7 @@ static void client_from_peer_id(struct peer *p)
 
 bool peer_route_incoming(struct peer *p, const uint8_t info_hash[20])
 {
-	struct torrent *t = session_find(p->s, info_hash);
+	struct torrent *t = torrent_find(p->s, info_hash);
 
 	if (t == NULL || !torrent_wants_peers(t)) {
 		peer_close(p, t ? "torrent takes no peers now" : "unknown info-hash");

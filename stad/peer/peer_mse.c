@@ -14,7 +14,7 @@
 #include "peer.h"
 #include "peer_wire.h"
 #include "sconfig.h"
-#include "session.h"
+#include "context.h"
 #include "torrent.h"
 #include "xmalloc.h"
 

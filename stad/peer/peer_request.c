@@ -9,7 +9,7 @@
 
 #include "log.h"
 #include "peer.h"
-#include "session.h"
+#include "context.h"
 #include "torrent.h"
 
 #define FILL_BATCH 64u

@@ -16,7 +16,7 @@
 
 #include "log.h"
 #include "peer.h"
-#include "session.h"
+#include "context.h"
 #include "storage.h"
 #include "torrent.h"
 #include "torrent_superseed.h"

@@ -4,7 +4,7 @@
 #include "catalog_client.h"
 #include "log.h"
 #include "sconfig.h"
-#include "session.h"
+#include "context.h"
 #include "torrent.h"
 #include "torrent_superseed.h"
 

@@ -156,7 +156,7 @@ static void env_start(struct env *e, bool seed)
 		snprintf(path, sizeof path, "%s/data/f.bin", e->dir);
 		make_file(e, path);
 	}
-	e->t = session_add_torrent(&e->s, &mi, e->cfg.download_dir, NULL, false, false, NULL, err,
+	e->t = torrent_add(&e->s, &mi, e->cfg.download_dir, NULL, false, false, NULL, err,
 	                           sizeof err);
 	assert_non_null(e->t);
 	torrent_start(e->t);
