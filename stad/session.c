@@ -17,6 +17,7 @@
 
 #include "announcer.h"
 #include "dht.h"
+#include "fileio.h"
 #include "bencode.h"
 #include "ctl_msg.h"
 #include "hex.h"
@@ -53,22 +54,12 @@ char *session_state_path(const struct session *s, const char *sub, const char *h
 /* mkdir -p; false after logging. */
 static bool make_dirs(const char *path, mode_t mode)
 {
-	char *p = xstrdup(path);
+	size_t bad = 0;
 
-	for (char *slash = strchr(p + 1, '/');; slash = strchr(slash + 1, '/')) {
-		if (slash)
-			*slash = '\0';
-		if (mkdir(p, mode) < 0 && errno != EEXIST) {
-			log_err("cannot create %s: %s", p, strerror(errno));
-			free(p);
-			return false;
-		}
-		if (slash == NULL)
-			break;
-		*slash = '/';
-	}
-	free(p);
-	return true;
+	if (file_mkdirs(path, mode, SIZE_MAX, &bad))
+		return true;
+	log_err("cannot create %.*s: %s", (int)bad, path, strerror(errno));
+	return false;
 }
 
 static bool make_state_dirs(const struct sconfig *c)
@@ -313,25 +304,6 @@ struct torrent *session_lookup(struct session *s, const char *what, char *err, s
 	return NULL;
 }
 
-/* Writes a small file atomically (temporary + rename). */
-static bool write_file(const char *path, const void *data, size_t len)
-{
-	char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	bool ok = fd >= 0 && write(fd, data, len) == (ssize_t)len && fsync(fd) == 0;
-
-	if (fd >= 0 && close(fd) < 0)
-		ok = false;
-	if (ok && rename(tmp, path) < 0)
-		ok = false;
-	if (!ok) {
-		log_err("cannot write %s: %s", path, strerror(errno));
-		unlink(tmp);
-	}
-	free(tmp);
-	return ok;
-}
-
 struct torrent *session_add_torrent(struct session *s, struct metainfo *mi, const char *data_dir,
                                     const struct resume_data *rd, bool shared, bool save,
                                     struct torrent **existing, char *err, size_t errlen)
@@ -348,7 +320,9 @@ struct torrent *session_add_torrent(struct session *s, struct metainfo *mi, cons
 		char hex[41];
 		hex_encode(mi->info_hash, 20, hex);
 		char *path = session_state_path(s, "torrents", hex, ".torrent");
-		bool ok = write_file(path, mi->raw, mi->raw_len);
+		bool ok = file_write_atomic(path, mi->raw, mi->raw_len, 0640);
+		if (!ok)
+			log_err("cannot write %s: %s", path, strerror(errno));
 		free(path);
 		if (!ok) {
 			snprintf(err, errlen, "cannot save the torrent under %s", s->cfg->state_dir);
