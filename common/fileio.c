@@ -103,21 +103,44 @@ bool file_write_atomic(const char *path, const void *data, size_t len, mode_t mo
 	return ok;
 }
 
-bool file_mkdirs(const char *path)
+/* One step of file_mkdirs. */
+static bool mkdir_one(const char *p, mode_t mode, bool real)
+{
+	struct stat sb;
+
+	if (mkdir(p, mode) == 0)
+		return true;
+	if (errno != EEXIST || (real ? lstat(p, &sb) : stat(p, &sb)) < 0)
+		return false;
+	if (!S_ISDIR(sb.st_mode)) {
+		errno = ENOTDIR;
+		return false;
+	}
+	return true;
+}
+
+bool file_mkdirs(const char *path, mode_t mode, size_t real_from, size_t *failed)
 {
 	char *p = xstrdup(path);
-	bool ok = true;
+	size_t n = strlen(p);
+	bool ok = n > 0;
+	int e = ENOENT;
 
-	for (char *s = p + 1; ok && *s; s++) {
-		if (*s != '/')
+	/* Each component ends at a '/' or at the end; "//" and a trailing '/'
+	 * add none. */
+	for (size_t i = 1; ok && i <= n; i++) {
+		if ((p[i] != '/' && p[i] != '\0') || p[i - 1] == '/')
 			continue;
-		*s = '\0';
-		ok = mkdir(p, 0755) == 0 || errno == EEXIST;
-		*s = '/';
+		char c = p[i];
+		p[i] = '\0';
+		ok = mkdir_one(p, mode, i >= real_from);
+		e = errno;
+		p[i] = c;
+		if (!ok && failed)
+			*failed = i;
 	}
-	if (ok)
-		ok = mkdir(p, 0755) == 0 || errno == EEXIST;
-	int e = errno;
+	if (n == 0 && failed)
+		*failed = 0;
 	free(p);
 	errno = e;
 	return ok;

@@ -18,7 +18,13 @@ uint8_t *file_read_all(const char *path, size_t max, size_t *len);
  * crash path holds either the old or the new contents. False with errno on
  * failure (the temporary file is removed). */
 bool file_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
-/* mkdir -p with mode 0755 for missing components. */
-bool file_mkdirs(const char *path);
+/* mkdir -p: creates each missing directory of path with mode (less the
+ * umask). An existing component must be a directory. One that ends at or
+ * past path[real_from] must be a real directory, not a symlink to one (for
+ * paths with an untrusted tail; SIZE_MAX accepts symlinks everywhere). False
+ * with errno on failure (ENOTDIR for a component that is no directory), and
+ * when failed is not NULL, the length of the prefix of path that names the
+ * component that failed. */
+bool file_mkdirs(const char *path, mode_t mode, size_t real_from, size_t *failed);
 
 #endif

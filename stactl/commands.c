@@ -507,9 +507,10 @@ void commands_list(FILE *f)
 {
 	fprintf(f, "Commands:\n");
 	for (size_t i = 0; i < NVERBS; i++) {
-		char head[64];
-		snprintf(head, sizeof head, "%s %s", verbs[i].name, verbs[i].synopsis);
-		fprintf(f, "  %-31s %s\n", head, verbs[i].help);
+		char head[96];
+		snprintf(head, sizeof head, "%s%s%s", verbs[i].name, verbs[i].synopsis[0] ? " " : "",
+		         verbs[i].synopsis);
+		out_help_entry(f, head, verbs[i].help, 34);
 	}
 }
 

@@ -17,26 +17,34 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 	        "usage: stactl [--socket PATH] [--json] COMMAND [ARGS]\n"
-	        "       stactl [--socket PATH]            (interactive sta> console)\n"
+	        "       stactl [--socket PATH]   (the sta> console)\n"
 	        "       stactl help COMMAND | --help | --version\n"
 	        "\n"
 	        "Controls stad, the STA peer daemon, over its UNIX socket.\n\n");
 	commands_list(f);
-	fprintf(f,
-	        "\nOptions:\n"
-	        "  -s, --socket PATH  stad's control socket (default $STA_SOCKET, else %s)\n"
-	        "  -j, --json         print stad's replies as JSON lines (progress events too),\n"
-	        "                     and errors as {\"error\",\"code\",\"exit\"} on stdout\n"
-	        "  -h, --help         this help; 'stactl help COMMAND' explains one command\n"
-	        "  -V, --version      print the version and the control protocol version\n"
-	        "\nExit status:\n"
-	        "  0    success\n"
-	        "  1    the request failed (stad answered with an error)\n"
-	        "  2    usage error\n"
-	        "  3    cannot reach stad (not running, wrong socket, connection lost)\n"
-	        "  4    protocol or version mismatch between stactl and stad\n"
-	        "  130  interrupted (Ctrl-C while watching; the download goes on in stad)\n",
-	        DEFAULT_SOCKET);
+	static const char *const options[][2] = {
+		{ "-s, --socket PATH",
+		  "stad's control socket (default $STA_SOCKET, else " DEFAULT_SOCKET ")" },
+		{ "-j, --json", "print stad's replies as JSON lines (progress events too), and errors "
+		                "as {\"error\",\"code\",\"exit\"} on stdout" },
+		{ "-h, --help", "this help; 'stactl help COMMAND' explains one command" },
+		{ "-V, --version", "print the version and the control protocol version" },
+	};
+	static const char *const statuses[][2] = {
+		{ "0", "success" },
+		{ "1", "the request failed (stad answered with an error)" },
+		{ "2", "usage error" },
+		{ "3", "cannot reach stad (not running, wrong socket, connection lost)" },
+		{ "4", "protocol or version mismatch between stactl and stad" },
+		{ "130", "interrupted (Ctrl-C while watching; the download goes on in stad)" },
+	};
+
+	fprintf(f, "\nOptions:\n");
+	for (size_t i = 0; i < sizeof options / sizeof options[0]; i++)
+		out_help_entry(f, options[i][0], options[i][1], 21);
+	fprintf(f, "\nExit status:\n");
+	for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
+		out_help_entry(f, statuses[i][0], statuses[i][1], 7);
 }
 
 int main(int argc, char **argv)

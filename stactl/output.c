@@ -87,3 +87,44 @@ size_t out_width(void)
 		return ws.ws_col;
 	return 0;
 }
+
+/* Prints words from text at column col, breaking lines before the width. */
+static void wrap_words(FILE *f, const char *text, size_t at, size_t col, size_t width)
+{
+	while (*text) {
+		size_t n = strcspn(text, " ");
+
+		if (at > col && at + 1 + n > width) {
+			fprintf(f, "\n%*s", (int)col, "");
+			at = col;
+		} else if (at > col) {
+			fputc(' ', f);
+			at++;
+		}
+		fprintf(f, "%.*s", (int)n, text);
+		at += n;
+		text += n;
+		text += strspn(text, " ");
+	}
+	fputc('\n', f);
+}
+
+void out_help_entry(FILE *f, const char *term, const char *text, size_t col)
+{
+	size_t width = out_width();
+
+	if (width == 0)
+		width = 80;
+	if (width < col + 30)
+		col = 6; /* a narrow terminal: the text goes under its term */
+	fprintf(f, "  %s", term);
+	size_t at = 2 + strlen(term);
+	if (at + 1 > col) {
+		fprintf(f, "\n%*s", (int)col, "");
+		at = col;
+	} else {
+		fprintf(f, "%*s", (int)(col - at), "");
+		at = col;
+	}
+	wrap_words(f, text, at, col, width);
+}

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "client.h"
 
@@ -22,5 +23,9 @@ void out_json(const struct ctl_client *c);
 /* Columns to fit text output in: $COLUMNS when set, else the terminal's
  * width when stdout is one; 0 (no limit) for a pipe or a file. */
 size_t out_width(void);
+/* One entry of a help table: "  TERM", then text from column col, wrapped
+ * to out_width() (80 when that is 0); a term that does not fit before col,
+ * or a terminal too narrow for two columns, puts the text on its own lines. */
+void out_help_entry(FILE *f, const char *term, const char *text, size_t col);
 
 #endif

@@ -17,6 +17,7 @@
 
 #include "announcer.h"
 #include "dht.h"
+#include "fileio.h"
 #include "bencode.h"
 #include "ctl_msg.h"
 #include "hex.h"
@@ -47,22 +48,12 @@ static uint64_t monotonic_s(void)
 /* mkdir -p; false after logging. */
 static bool make_dirs(const char *path, mode_t mode)
 {
-	char *p = xstrdup(path);
+	size_t bad = 0;
 
-	for (char *slash = strchr(p + 1, '/');; slash = strchr(slash + 1, '/')) {
-		if (slash)
-			*slash = '\0';
-		if (mkdir(p, mode) < 0 && errno != EEXIST) {
-			log_err("cannot create %s: %s", p, strerror(errno));
-			free(p);
-			return false;
-		}
-		if (slash == NULL)
-			break;
-		*slash = '/';
-	}
-	free(p);
-	return true;
+	if (file_mkdirs(path, mode, SIZE_MAX, &bad))
+		return true;
+	log_err("cannot create %.*s: %s", (int)bad, path, strerror(errno));
+	return false;
 }
 
 static bool make_state_dirs(const struct sconfig *c)
@@ -286,7 +277,6 @@ struct torrent *session_lookup(struct session *s, const char *what, char *err, s
 	return NULL;
 }
 
-/* Writes a small file atomically (temporary + rename). */
 /* ---- loading saved torrents ---- */
 
 static bool read_file(const char *path, size_t max, struct sta_buf *out)

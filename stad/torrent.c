@@ -4,7 +4,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include "bencode.h"
 #include "choker.h"
 #include "ctl_msg.h"
+#include "fileio.h"
 #include "hex.h"
 #include "log.h"
 #include "peer.h"
@@ -95,24 +95,6 @@ struct torrent *torrent_new(struct session *s, struct metainfo *mi, const char *
 	return t;
 }
 
-static bool write_file(const char *path, const void *data, size_t len)
-{
-	char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	bool ok = fd >= 0 && write(fd, data, len) == (ssize_t)len && fsync(fd) == 0;
-
-	if (fd >= 0 && close(fd) < 0)
-		ok = false;
-	if (ok && rename(tmp, path) < 0)
-		ok = false;
-	if (!ok) {
-		log_err("cannot write %s: %s", path, strerror(errno));
-		unlink(tmp);
-	}
-	free(tmp);
-	return ok;
-}
-
 struct torrent *torrent_add(struct session *s, struct metainfo *mi, const char *data_dir,
                             const struct resume_data *rd, bool shared, bool save,
                             struct torrent **existing, char *err, size_t errlen)
@@ -129,7 +111,9 @@ struct torrent *torrent_add(struct session *s, struct metainfo *mi, const char *
 		char hex[41];
 		hex_encode(mi->info_hash, 20, hex);
 		char *path = session_state_path(s, "torrents", hex, ".torrent");
-		bool ok = write_file(path, mi->raw, mi->raw_len);
+		bool ok = file_write_atomic(path, mi->raw, mi->raw_len, 0640);
+		if (!ok)
+			log_err("cannot write %s: %s", path, strerror(errno));
 		free(path);
 		if (!ok) {
 			snprintf(err, errlen, "cannot save the torrent under %s", s->cfg->state_dir);

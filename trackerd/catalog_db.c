@@ -249,7 +249,7 @@ struct catalog *catalog_open(const char *dir, unsigned n_readers)
 	atomic_init(&cat->count, 0);
 	atomic_init(&cat->expire, 0);
 	cat->dir = xstrdup(dir);
-	if (!file_mkdirs(dir)) {
+	if (!file_mkdirs(dir, 0755, SIZE_MAX, NULL)) {
 		log_err("cannot create catalog directory %s: %s", dir, strerror(errno));
 		catalog_free(cat);
 		return NULL;

@@ -70,7 +70,7 @@ bool resume_matches(const struct resume_data *rd, const uint8_t info_hash[SHA1_L
                     uint32_t n_pieces, char *err, size_t errlen);
 
 /* Writes rd to path atomically: a temporary file in the same directory
- * (path + ".tmp.<pid>.<n>"), fsync, rename over path, fsync of the
+ * (see file_write_atomic), fsync, rename over path, fsync of the
  * directory. On failure the old file at path is untouched, the temporary
  * is removed, and -1 is returned with the reason in err. */
 int resume_save(const char *path, const struct resume_data *rd, char *err, size_t errlen);

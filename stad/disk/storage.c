@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -413,49 +414,20 @@ int storage_sync(struct storage *st, char *err, size_t errlen)
 	return rc;
 }
 
-/* Creates the directories between the base (which exists) and the file at
- * path, whose torrent-given part starts at path + rel_off; an existing
- * component must be a real directory, not a symlink. */
-static int st_make_parents(const char *path, size_t rel_off, char *err, size_t errlen)
+/* Creates the directories between the base and the file at path, whose
+ * torrent-given part starts at path + rel_off; each of those must be a real
+ * directory, not a symlink. */
+static int st_make_dirs(const char *path, size_t dir_len, size_t rel_off, char *err,
+                        size_t errlen)
 {
-	char *p = xstrdup(path);
+	char *p = xstrndup(path, dir_len);
+	size_t bad = 0;
 	int rc = 0;
 
-	for (char *s = strchr(p + rel_off, '/'); s && rc == 0; s = strchr(s + 1, '/')) {
-		struct stat sb;
-		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			rc = st_fail_errno(err, errlen, p, "mkdir");
-		else if (lstat(p, &sb) < 0)
-			rc = st_fail_errno(err, errlen, p, "lstat");
-		else if (!S_ISDIR(sb.st_mode)) {
-			errno = ENOTDIR;
-			rc = st_fail_errno(err, errlen, p, "not a directory (or a symlink)");
-		}
-		*s = '/';
-	}
-	free(p);
-	return rc;
-}
-
-static int st_mkdir_p(const char *dir, char *err, size_t errlen)
-{
-	char *p = xstrdup(dir);
-	int rc = 0;
-
-	/* The base directory is ours (configuration), so symlinks are fine. */
-	for (char *s = p + 1;; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		char c = *s;
-		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST) {
-			rc = st_fail_errno(err, errlen, p, "mkdir");
-			break;
-		}
-		*s = c;
-		if (c == '\0')
-			break;
+	if (!file_mkdirs(p, 0755, rel_off, &bad)) {
+		p[bad] = '\0';
+		rc = st_fail_errno(err, errlen, p, errno == ENOTDIR ? "not a directory (or a symlink)"
+		                                                    : "cannot create directory");
 	}
 	free(p);
 	return rc;
@@ -526,7 +498,8 @@ int storage_open(const struct metainfo *mi, const char *base_dir, struct storage
 		st_fail(err, errlen, "empty base directory");
 		goto fail;
 	}
-	if (st_mkdir_p(base_dir, err, errlen) < 0)
+	/* The base directory is ours (configuration), so symlinks are fine. */
+	if (st_make_dirs(base_dir, strlen(base_dir), SIZE_MAX, err, errlen) < 0)
 		goto fail;
 	for (uint32_t i = 0; i < mi->n_files; i++) {
 		char *rel = mi->multi_file ? xasprintf("%s/%s", mi->name, mi->files[i].path)
@@ -540,7 +513,8 @@ int storage_open(const struct metainfo *mi, const char *base_dir, struct storage
 			st_fail(err, errlen, "%s", me.msg);
 			goto fail;
 		}
-		if (st_make_parents(path, rel_off, err, errlen) < 0 ||
+		const char *slash = strrchr(path + rel_off, '/');
+		if ((slash && st_make_dirs(path, (size_t)(slash - path), rel_off, err, errlen) < 0) ||
 		    st_prepare_file(st, i, err, errlen) < 0)
 			goto fail;
 	}

@@ -588,6 +588,20 @@ class Terminal(st.TestCase):
         self.assertIn(HASH[:8].encode(), out)
         self.assertIn(b"/var/lib/sta/downloads/movie.mkv", out)
 
+    def test_help_fits_60_columns(self):
+        fake = FakeStad()
+        p, fd, _ = self.spawn(["--help"], fake, columns=60)
+        out = pty_read_until(fd, b"on in stad", st.slack(10))
+        self.assertEqual(p.wait(st.slack(10)), 0, out)
+        os.close(fd)
+        self.assertFits(out, 60, "--help")
+        # Every word of a wrapped entry is still there, once.
+        text = b" ".join(out.split())
+        for words in (b"list the tracker's catalog, a page at a time",
+                      b"(progress events too), and errors as",
+                      b"interrupted (Ctrl-C while watching; the download goes on in stad)"):
+            self.assertEqual(text.count(words), 1, words)
+
 
 if __name__ == "__main__":
     st.main()

@@ -36,6 +36,13 @@ def main():
                  "stad/session.h": ""})
     if run("include_cycles.py", pair) != 0:
         failures.append("include_cycles failed torrent <-> peer, the pair allowed")
+    body = "".join(f"\tx += {i};\n" for i in range(60))
+    ok = tree({"common/a.c": f"int f(int x);\n\nint f(int x)\n{{\n{body}}}\n"})
+    if run("function_length.py", ok) != 0:
+        failures.append("function_length failed a function of 60 lines")
+    too_long = tree({"stad/b.c": f"static void\ng(int x,\n  int y)\n{{\n{body}\tx++;\n}}\n"})
+    if run("function_length.py", too_long) != 1:
+        failures.append("function_length passed a function of 61 lines")
     for f in failures:
         print(f)
     return 1 if failures else 0
