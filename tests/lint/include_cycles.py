@@ -20,9 +20,10 @@ import sys
 
 ALLOWED = [{"torrent", "peer"}]
 # Rooms whose parts each have a header of their own but are one unit here:
-# the peer connection's dispatch and its two pipelines call each other, and
-# so do the torrent and its super-seeding part.
-ROOMS = {"peer_request": "peer", "upload": "peer", "torrent_superseed": "torrent"}
+# the peer connection's dispatch, its encrypted handshake and its two
+# pipelines call each other, and so do the torrent and its super-seeding.
+ROOMS = {"peer_mse": "peer", "peer_request": "peer", "upload": "peer",
+         "torrent_superseed": "torrent"}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
