@@ -350,7 +350,8 @@ struct ctl_server *ctl_server_new(struct session *s, const char *path)
 		return NULL;
 	}
 	evconnlistener_set_error_cb(srv->lst, accept_error_cb);
-	srv->verbs = ctl_verbs_new(srv, s);
+	srv->verbs = ctl_verbs_new(&(struct ctl_answer){ ctl_server_reply, ctl_server_reply_error,
+	                                                 ctl_server_watch, srv }, s);
 	s->on_torrent_event = torrent_event;
 	s->on_torrent_event_arg = srv;
 	return srv;

@@ -10,7 +10,6 @@
 #include "catalog_resolve.h"
 #include "ctl_msg.h"
 #include "ctl_proto.h"
-#include "ctl_server.h"
 #include "log.h"
 #include "magnet.h"
 #include "magnet_torrent.h"
@@ -34,16 +33,26 @@ struct ctl_op {
 };
 
 struct ctl_verbs {
-	struct ctl_server *srv;
+	struct ctl_answer answer;
 	struct session *s;
 	TAILQ_HEAD(, ctl_op) ops;
 };
 
-struct ctl_verbs *ctl_verbs_new(struct ctl_server *srv, struct session *s)
+static void reply(struct ctl_verbs *v, uint64_t id, struct sta_buf *frame)
+{
+	v->answer.reply(v->answer.srv, id, frame);
+}
+
+static void reply_error(struct ctl_verbs *v, uint64_t id, const char *code, const char *message)
+{
+	v->answer.error(v->answer.srv, id, code, message);
+}
+
+struct ctl_verbs *ctl_verbs_new(const struct ctl_answer *answer, struct session *s)
 {
 	struct ctl_verbs *v = xcalloc(1, sizeof *v);
 
-	v->srv = srv;
+	v->answer = *answer;
 	v->s = s;
 	TAILQ_INIT(&v->ops);
 	return v;
@@ -87,9 +96,9 @@ static struct ctl_op *op_new(struct ctl_verbs *v, uint64_t id, uint16_t type)
 static void reply_frame(struct ctl_verbs *v, uint64_t id, struct sta_buf *b, bool fits)
 {
 	if (fits)
-		ctl_server_reply(v->srv, id, b);
+		reply(v, id, b);
 	else
-		ctl_server_reply_error(v->srv, id, CTL_ERR_INTERNAL, "the reply is too large");
+		reply_error(v, id, CTL_ERR_INTERNAL, "the reply is too large");
 	buf_free(b);
 }
 
@@ -117,7 +126,7 @@ static void reply_torrent(struct ctl_verbs *v, uint64_t id, const struct torrent
 static bool args_ok(struct ctl_verbs *v, uint64_t id, bool decoded, const char *err)
 {
 	if (!decoded)
-		ctl_server_reply_error(v->srv, id, CTL_ERR_BAD_REQUEST, err);
+		reply_error(v, id, CTL_ERR_BAD_REQUEST, err);
 	return decoded;
 }
 
@@ -135,7 +144,7 @@ static struct torrent *arg_torrent(struct ctl_verbs *v, uint64_t id, const struc
 	t = session_lookup(v->s, what, err, sizeof err);
 	free(what);
 	if (t == NULL)
-		ctl_server_reply_error(v->srv, id, CTL_ERR_NOT_FOUND, err);
+		reply_error(v, id, CTL_ERR_NOT_FOUND, err);
 	return t;
 }
 
@@ -156,7 +165,7 @@ static void verb_status(struct ctl_verbs *v, uint64_t id, const struct be_doc *d
 		session_status_free(&st);
 		reply_frame(v, id, &b, fits);
 	} else {
-		ctl_server_reply_error(v->srv, id, CTL_ERR_NOT_FOUND, err);
+		reply_error(v, id, CTL_ERR_NOT_FOUND, err);
 	}
 	free(filter);
 }
@@ -218,7 +227,7 @@ static void listed(void *arg, const struct catalog_listing *l, const char *error
 
 	op_free(op);
 	if (error) {
-		ctl_server_reply_error(v->srv, id, CTL_ERR_IO, error);
+		reply_error(v, id, CTL_ERR_IO, error);
 		return;
 	}
 	struct sta_buf b = STA_BUF_INIT;
@@ -229,7 +238,7 @@ static bool need_tracker(struct ctl_verbs *v, uint64_t id)
 {
 	if (v->s->tracker_url)
 		return true;
-	ctl_server_reply_error(v->srv, id, CTL_ERR_BAD_REQUEST,
+	reply_error(v, id, CTL_ERR_BAD_REQUEST,
 	                       "no tracker configured (\"tracker\")");
 	return false;
 }
@@ -248,7 +257,7 @@ static bool page_args(struct ctl_verbs *v, uint64_t id, struct ctl_str after, in
 		q->desc = q->after.desc;
 	}
 	if (!ok)
-		ctl_server_reply_error(v->srv, id, CTL_ERR_BAD_REQUEST,
+		reply_error(v, id, CTL_ERR_BAD_REQUEST,
 		                       "limit must be 1 to 1000 and after a \"next\" from the "
 		                       "previous page");
 	return ok;
@@ -263,7 +272,7 @@ static void list_page(struct ctl_verbs *v, uint64_t id, uint16_t type,
 	op->call = catalog_client_list(v->s->base, v->s->dns, v->s->tracker_url, q, listed, op,
 	                               err, sizeof err);
 	if (op->call == NULL) {
-		ctl_server_reply_error(v->srv, id, CTL_ERR_BAD_REQUEST, err);
+		reply_error(v, id, CTL_ERR_BAD_REQUEST, err);
 		op_free(op);
 	}
 }
@@ -290,7 +299,7 @@ static void verb_search(struct ctl_verbs *v, uint64_t id, const struct be_doc *d
 	if (!args_ok(v, id, ctl_search_args_decode(doc, &args, err, sizeof err), err))
 		return;
 	if (args.words.len > CATALOG_WORDS_MAX) {
-		ctl_server_reply_error(v->srv, id, CTL_ERR_BAD_REQUEST, "give the words to search "
+		reply_error(v, id, CTL_ERR_BAD_REQUEST, "give the words to search "
 		                       "for (\"words\", at most 256 bytes)");
 	} else if (need_tracker(v, id)) {
 		memcpy(q.words, args.words.p, args.words.len);
@@ -318,7 +327,7 @@ static void add_download(struct ctl_verbs *v, uint64_t id, struct metainfo *mi,
 		if (existing)
 			reply_torrent_note(v, id, existing, false, note);
 		else
-			ctl_server_reply_error(v->srv, id, CTL_ERR_IO, err);
+			reply_error(v, id, CTL_ERR_IO, err);
 		return;
 	}
 	log_info("%s: downloading \"%s\" (%llu bytes) into %s", t->hex, t->mi.name,
@@ -334,7 +343,7 @@ static void fetch_done(void *arg, struct metainfo *mi, const char *error)
 	uint64_t id = op->id;
 
 	if (mi == NULL)
-		ctl_server_reply_error(v->srv, id, CTL_ERR_IO, error);
+		reply_error(v, id, CTL_ERR_IO, error);
 	else
 		add_download(v, id, mi, op->note);
 	op_free(op);
@@ -350,7 +359,7 @@ static void resolved(void *arg, const struct catalog_entry *e, const char *note,
 
 	op->resolve = NULL;
 	if (e == NULL) {
-		ctl_server_reply_error(v->srv, op->id, code, error);
+		reply_error(v, op->id, code, error);
 		op_free(op);
 		return;
 	}
@@ -361,7 +370,7 @@ static void resolved(void *arg, const struct catalog_entry *e, const char *note,
 	op->call = catalog_client_fetch(v->s->base, v->s->dns, v->s->tracker_url, e->info_hash,
 	                                fetch_done, op, err, sizeof err);
 	if (op->call == NULL) {
-		ctl_server_reply_error(v->srv, op->id, CTL_ERR_IO, err);
+		reply_error(v, op->id, CTL_ERR_IO, err);
 		op_free(op);
 	}
 }
@@ -374,7 +383,7 @@ static void request_file(struct ctl_verbs *v, uint64_t id, const char *path)
 	if (session_read_torrent(path, mi, err, sizeof err))
 		add_download(v, id, mi, NULL);
 	else
-		ctl_server_reply_error(v->srv, id, CTL_ERR_BAD_REQUEST, err);
+		reply_error(v, id, CTL_ERR_BAD_REQUEST, err);
 	free(mi);
 }
 
@@ -386,7 +395,7 @@ static void request_magnet(struct ctl_verbs *v, uint64_t id, const char *uri)
 	char err[256];
 
 	if (!magnet_parse(uri, strlen(uri), &m, &me)) {
-		ctl_server_reply_error(v->srv, id, CTL_ERR_BAD_REQUEST, me.msg);
+		reply_error(v, id, CTL_ERR_BAD_REQUEST, me.msg);
 		return;
 	}
 	t = magnet_torrent_add(v->s, &m, &existing, err, sizeof err);
@@ -394,7 +403,7 @@ static void request_magnet(struct ctl_verbs *v, uint64_t id, const char *uri)
 	if (t || existing)
 		reply_torrent(v, id, t ? t : existing, t != NULL);
 	else
-		ctl_server_reply_error(v->srv, id, CTL_ERR_IO, err);
+		reply_error(v, id, CTL_ERR_IO, err);
 }
 
 static void verb_request(struct ctl_verbs *v, uint64_t id, const struct be_doc *doc)
@@ -419,7 +428,7 @@ static void verb_request(struct ctl_verbs *v, uint64_t id, const struct be_doc *
 		op->resolve = catalog_resolve_start(v->s->base, v->s->dns, v->s->tracker_url, target,
 		                                    resolved, op, err, sizeof err);
 		if (op->resolve == NULL) {
-			ctl_server_reply_error(v->srv, id, CTL_ERR_BAD_REQUEST, err);
+			reply_error(v, id, CTL_ERR_BAD_REQUEST, err);
 			op_free(op);
 		}
 	}
@@ -435,7 +444,7 @@ static void share_done(void *arg, uint64_t id, struct torrent *t, bool added, co
 	if (t)
 		reply_torrent(v, id, t, added);
 	else
-		ctl_server_reply_error(v->srv, id, CTL_ERR_IO, error);
+		reply_error(v, id, CTL_ERR_IO, error);
 }
 
 static void verb_share(struct ctl_verbs *v, uint64_t id, const struct be_doc *doc)
@@ -447,7 +456,7 @@ static void verb_share(struct ctl_verbs *v, uint64_t id, const struct be_doc *do
 		return;
 	char *path = ctl_str_dup(args.path);
 	if (path[0] != '/')
-		ctl_server_reply_error(v->srv, id, CTL_ERR_BAD_REQUEST,
+		reply_error(v, id, CTL_ERR_BAD_REQUEST,
 		                       "give an absolute path (\"path\")");
 	else
 		share_path(v->s->share, path, share_done, v, id);
@@ -465,7 +474,7 @@ static void verb_remove(struct ctl_verbs *v, uint64_t id, const struct be_doc *d
 	if (t == NULL)
 		return;
 	if (del && t->shared) {
-		ctl_server_reply_error(v->srv, id, CTL_ERR_BAD_REQUEST,
+		reply_error(v, id, CTL_ERR_BAD_REQUEST,
 		                       "refusing to delete a share's own files: remove it without "
 		                       "delete_data");
 		return;
@@ -508,9 +517,9 @@ static void verb_watch(struct ctl_verbs *v, uint64_t id, const struct be_doc *do
 	uint8_t hash[20];
 	memcpy(hash, t->mi.info_hash, 20);
 	ctl_empty_encode(&b, CTL_MSG_OK);
-	ctl_server_reply(v->srv, id, &b);
+	reply(v, id, &b);
 	buf_free(&b);
-	ctl_server_watch(v->srv, id, hash);
+	v->answer.watch(v->answer.srv, id, hash);
 }
 
 void ctl_verbs_dispatch(struct ctl_verbs *v, uint64_t id, uint16_t type, const struct be_doc *doc)
@@ -527,6 +536,6 @@ void ctl_verbs_dispatch(struct ctl_verbs *v, uint64_t id, uint16_t type, const s
 	case CTL_MSG_RESUME: verb_pause_resume(v, id, doc, false); break;
 	case CTL_MSG_CLOSE: verb_close(v, id); break;
 	case CTL_MSG_WATCH: verb_watch(v, id, doc); break;
-	default: ctl_server_reply_error(v->srv, id, CTL_ERR_BAD_REQUEST, "unknown request"); break;
+	default: reply_error(v, id, CTL_ERR_BAD_REQUEST, "unknown request"); break;
 	}
 }

@@ -2,15 +2,10 @@
 """Fail when stad's own includes form a cycle (README, Architecture).
 
 A module is a .c with its .h (stad/peer/peer.c and peer.h are "peer"), or
-a room of a few of them listed in ROOMS. An
-edge A -> B means A.c or A.h includes "B.h" found in stad. Every strongly
+a room of a few of them listed in ROOMS. An edge A -> B means A.c or A.h
+includes "B.h" found in stad. Every strongly
 connected component must be one module, except the one pair allowed to
 know each other: torrent and peer.
-
-The knot that stad grew before this check is listed in include_cycles.known,
-one cycle a line, while it is being broken (issue 8): a cycle within one of
-those lines passes, one that is new or reaches a module outside them fails.
-A line goes when its cycle is broken; the file goes when it is empty.
 
 Usage: include_cycles.py [SRCDIR]   (default: the tree this script is in)
 """
@@ -92,15 +87,6 @@ def components(edges):
     return out
 
 
-def known_cycles(path):
-    """The cycles still being broken: one set of module names a line."""
-    if not os.path.exists(path):
-        return []
-    with open(path, encoding="utf-8") as fh:
-        lines = [ln.split("#", 1)[0].split() for ln in fh]
-    return [set(ln) for ln in lines if ln]
-
-
 def main():
     src = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "..", "..")
@@ -110,13 +96,7 @@ def main():
         print(f"include_cycles: no stad sources under {stad}", file=sys.stderr)
         return 2
     edges = graph(mods)
-    known = known_cycles(os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                      "include_cycles.known"))
-    cycles = [c for c in components(edges) if len(c) > 1 and c not in ALLOWED]
-    bad = [c for c in cycles if not any(c <= k for k in known)]
-    for comp in cycles:
-        if comp not in bad:
-            print(f"known cycle, still to break: {' '.join(sorted(comp))}")
+    bad = [c for c in components(edges) if len(c) > 1 and c not in ALLOWED]
     for comp in sorted(bad, key=len, reverse=True):
         names = sorted(comp)
         print(f"include cycle of {len(comp)} modules: {' '.join(names)}")
@@ -127,7 +107,7 @@ def main():
         print("break them: move what the lower part needs into a header of its own "
               "(README, Architecture)")
         return 1
-    print(f"include_cycles: {len(mods)} modules, no new cycle beyond torrent <-> peer")
+    print(f"include_cycles: {len(mods)} modules, no cycle beyond torrent <-> peer")
     return 0
 
 

@@ -30,6 +30,10 @@ def main():
                    "stad/z.c": '#include "x.h"\n', "stad/z.h": ""})
     if run("include_cycles.py", cycle3) != 1:
         failures.append("include_cycles passed a cycle of three modules")
+    other_pair = tree({"stad/a.c": '#include "b.h"\n', "stad/a.h": "",
+                       "stad/b.c": '#include "a.h"\n', "stad/b.h": ""})
+    if run("include_cycles.py", other_pair) != 1:
+        failures.append("include_cycles passed a pair other than torrent <-> peer")
     pair = tree({"stad/torrent.h": '#include "peer.h"\n', "stad/torrent.c": "",
                  "stad/peer/peer.c": '#include "torrent.h"\n', "stad/peer/peer.h": "",
                  "stad/session.c": '#include "torrent.h"\n#include "session.h"\n',
